@@ -1,0 +1,42 @@
+# Two commands: `make book` and `make test`. Both create .venv when it is missing.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(CURDIR)/$(VENV)/bin
+STAMP  := $(VENV)/.installed
+# nbgrader calls `alembic` by name, so the venv's bin comes first on PATH.
+export PATH := $(BIN):$(PATH)
+# The book turns progress bars off; so do the tests.
+export DLCOURSE_PROGRESS := 0
+export PYTHONHASHSEED := 0
+JOBS ?= 2
+
+.PHONY: help venv book book-clean test test-fast bench assignments autograde feedback grades clean
+
+help:
+	@echo "make book        build the HTML book into _build/html (executes every chapter, cached)"
+	@echo "make test        run the whole test suite (builds the book once and shares it)"
+	@echo "make bench       benchmark table against PyTorch and nbgrader -> benchmarks/results.md"
+	@echo "make assignments / autograde / feedback / grades   the instructor workflow (see README)"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --builder html --warningiserror --keep-going
+
+book-clean:
+	rm -rf _build
+
+test: $(STAMP) book
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup tests
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -m "not book and not grading and not browser" tests
+
+clean:
+	rm -rf _build .pytest_cache

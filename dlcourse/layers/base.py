@@ -1,0 +1,61 @@
+"""The protocol every layer follows, as in PyTorch's ``nn.Module`` but explicit.
+
+A layer has ``forward(x, training=True) -> out``, which caches what its backward
+pass needs; ``backward(dout) -> dx``, which fills ``.grad`` of its parameters and
+returns the gradient with respect to its input; and ``parameters()``, which yields
+its :class:`~dlcourse.parameter.Parameter` objects. Optimizers and cross-checks
+treat every layer alike through these three methods.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+from ..parameter import Parameter
+
+
+class Layer:
+    """Base class of all layers.
+
+    Subclasses override ``forward`` and ``backward``; layers with learnable
+    state also override ``parameters``. ``output_shape(input_shape)`` maps a
+    per-sample shape (no batch axis) to the layer's per-sample output shape and
+    is what ``Sequential.summary()`` prints.
+    """
+
+    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def parameters(self) -> Iterator[Parameter]:
+        """Yield this layer's learnable parameters (none by default)."""
+        return iter(())
+
+    def output_shape(self, input_shape: tuple) -> tuple:
+        """Per-sample output shape for a per-sample ``input_shape`` (identity by default)."""
+        return tuple(input_shape)
+
+    def num_parameters(self) -> int:
+        """Number of learnable scalars."""
+        return int(sum(p.data.size for p in self.parameters()))
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.zero_grad()
+
+    def __call__(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """Forward pass in evaluation mode (``training=False``) unless asked otherwise."""
+        return self.forward(x, training=training)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def check_forward_called(cache, layer: Layer) -> None:
+    """Raise a clear error when ``backward`` comes before ``forward``."""
+    if cache is None:
+        raise RuntimeError(f"{type(layer).__name__}.backward called before forward(x, training=True)")
