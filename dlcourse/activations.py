@@ -188,7 +188,10 @@ class LeakyReLU(Activation):
         self.alpha = float(alpha)
 
     def _forward(self, z):
-        return np.where(z > 0, z, self.alpha * z).astype(z.dtype, copy=False)
+        neg = np.minimum(z, 0)
+        if self.alpha == 0:  # 0 * -inf would be NaN; the limit is 0
+            neg = np.where(np.isneginf(neg), 0, neg)
+        return np.where(z > 0, z, self.alpha * neg).astype(z.dtype, copy=False)
 
     def _derivative(self, z):
         d = np.where(z > 0, 1.0, self.alpha)
@@ -266,11 +269,11 @@ class Softplus(Activation):
         return _stable_sigmoid(z)
 
 
-def _check_axis(z: np.ndarray, axis: int) -> None:
+def _check_axis(z: np.ndarray, axis: int, name: str = "softmax") -> None:
     if z.ndim == 0:
-        raise ValueError("softmax needs at least a 1-D array (it normalises along an axis); got a 0-d array")
+        raise ValueError(f"{name} needs at least a 1-D array z (it normalises along an axis); got a 0-d array")
     if not -z.ndim <= axis < z.ndim:
-        raise ValueError(f"axis {axis} is out of range for an array of shape {z.shape}")
+        raise ValueError(f"axis {axis} is out of range for z of shape {z.shape}")
 
 
 def _shifted(z: np.ndarray, axis: int) -> np.ndarray:
@@ -305,7 +308,9 @@ class Softmax(Activation):
     derivative_formula = r"\frac{\partial s_i}{\partial z_j} = s_i(\delta_{ij} - s_j)"
 
     def __init__(self, axis: int = -1):
-        self.axis = axis
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+            raise TypeError(f"axis must be an integer; got {axis!r}")
+        self.axis = int(axis)
 
     def _forward(self, z):
         _check_axis(z, self.axis)
@@ -338,7 +343,7 @@ class LogSoftmax(Softmax):
     r"""Log-softmax along ``axis``: :math:`z_i - m - \ln \sum_j e^{z_j - m}` (log-sum-exp).
 
     Jacobian :math:`\partial \ell_i / \partial z_j = \delta_{ij} - s_j`; ``vjp`` gives
-    :math:`v - s \sum_j v_j`.
+    :math:`v - s \sum_j v_j` and ``jvp`` gives :math:`v - \langle s, v\rangle`.
     """
 
     name = "log_softmax"
@@ -346,7 +351,7 @@ class LogSoftmax(Softmax):
     derivative_formula = r"\frac{\partial \ell_i}{\partial z_j} = \delta_{ij} - s_j"
 
     def _forward(self, z):
-        _check_axis(z, self.axis)
+        _check_axis(z, self.axis, self.name)
         if z.size == 0:
             return z.copy()
         shifted = _shifted(z, self.axis)
@@ -366,7 +371,14 @@ class LogSoftmax(Softmax):
         s = Softmax._forward(self, arr)
         return g - s * np.sum(g, axis=self.axis, keepdims=True)
 
-    jvp = vjp
+    def jvp(self, z, v):
+        r"""Jacobian-vector product :math:`J v = v - \langle s, v\rangle` (``J`` is not symmetric here)."""
+        arr = as_float_array(z, "z")
+        g = as_float_array(v, "v")
+        if g.shape != arr.shape:
+            raise ValueError(f"v must have the shape of z {arr.shape}; got {g.shape}")
+        s = Softmax._forward(self, arr)
+        return g - np.sum(s * g, axis=self.axis, keepdims=True)
 
     def __repr__(self) -> str:
         return f"LogSoftmax(axis={self.axis})"

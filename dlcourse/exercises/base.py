@@ -1,0 +1,226 @@
+"""The description of one autograded part: :class:`Part`, :class:`Case`, :class:`Mistake`, :class:`Tolerance`.
+
+Everything here is data plus trusted functions (references, input draws, mistake
+predictions). Nothing here runs a learner's code: :mod:`dlcourse.grading` (in the
+learner's kernel) and ``dlcourse-grade`` (out of it) do that, and both judge what
+came back with :func:`dlcourse.grading.judge.grade_outcomes`.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = ["Tolerance", "Case", "Mistake", "Part", "case"]
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Absolute and relative tolerances by dtype: ``|got - expected| <= atol + rtol * |expected|``.
+
+    The looser float32 pair applies when either the expected or the returned
+    array is float32 (or narrower).
+    """
+
+    rtol: float = 1e-7
+    atol: float = 1e-10
+    rtol32: float = 1e-4
+    atol32: float = 1e-6
+
+    def for_dtypes(self, *dtypes) -> tuple[float, float]:
+        """``(rtol, atol)`` for values of these dtypes (the loosest that applies)."""
+        narrow = any(np.dtype(d).kind == "f" and np.dtype(d).itemsize < 8 for d in dtypes)
+        return (self.rtol32, self.atol32) if narrow else (self.rtol, self.atol)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call of the learner's function: ``fn(*args, **kwargs)``.
+
+    ``args``/``kwargs`` hold only data: ndarrays, Python numbers, strings, tuples of
+    those, and :class:`dlcourse.exercises.callables.FunctionSpec` (a function given as
+    a name plus arrays, for parts whose argument is a function). ``kind`` says in
+    words what sort of input this is; it is safe to show for hidden cases (it never
+    holds the expected value). ``hidden`` marks cases drawn for hidden tests.
+    """
+
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+    kind: str = "input"
+    hidden: bool = False
+
+    def materialize(self) -> tuple[tuple, dict]:
+        """Fresh copies of the arguments, with every FunctionSpec turned into a Python function."""
+        from .callables import FunctionSpec
+
+        def fresh(value):
+            if isinstance(value, np.ndarray):
+                return value.copy()
+            if isinstance(value, FunctionSpec):
+                return value.build()
+            if isinstance(value, tuple):
+                return tuple(fresh(v) for v in value)
+            return value
+
+        return tuple(fresh(a) for a in self.args), {k: fresh(v) for k, v in self.kwargs.items()}
+
+    def describe(self, names: tuple[str, ...] = ()) -> str:
+        """The arguments in words, for visible feedback (shapes and small values)."""
+        from .callables import FunctionSpec
+
+        def show(value) -> str:
+            if isinstance(value, np.ndarray):
+                if value.size <= 12:
+                    body = np.array2string(value, precision=4, separator=", ", threshold=12)
+                    return f"np.array({body}, dtype={value.dtype})" if value.dtype != np.float64 else f"np.array({body})"
+                return f"<array of shape {value.shape}, dtype {value.dtype}>"
+            if isinstance(value, FunctionSpec):
+                return value.describe()
+            return repr(value)
+
+        parts = []
+        for i, a in enumerate(self.args):
+            label = f"{names[i]}=" if i < len(names) else ""
+            parts.append(label + show(a))
+        parts += [f"{k}={show(v)}" for k, v in self.kwargs.items()]
+        return ", ".join(parts)
+
+
+def case(*args, kind: str = "input", **kwargs) -> Case:
+    """Shorthand: ``case(z, kind="zeros")`` is ``Case(args=(z,), kind="zeros")``."""
+    return Case(args=tuple(args), kwargs=dict(kwargs), kind=kind)
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known mistake and the feedback that names it.
+
+    ``predict(case, expected)`` returns what code with this mistake would return on
+    ``case`` (``expected`` is the reference's output, for mistakes that are a simple
+    change of it, such as a flipped sign). ``on_warning`` instead makes the mistake
+    match when the learner's call warned with a message containing that text (for
+    overflow). The grader reports the mistake when the learner's output (or one
+    component of a tuple output) matches the prediction but not the reference.
+    """
+
+    name: str
+    message: str
+    predict: Callable[[Case, Any], Any] | None = None
+    on_warning: str | None = None
+
+    @classmethod
+    def calls(cls, name: str, message: str, fn: Callable) -> "Mistake":
+        """A mistake whose output is ``fn(*case.args, **case.kwargs)`` (a mistaken implementation)."""
+        def predict(c: Case, expected):
+            args, kwargs = c.materialize()
+            with np.errstate(all="ignore"):
+                return fn(*args, **kwargs)
+        return cls(name, message, predict)
+
+    @classmethod
+    def transforms(cls, name: str, message: str, fn: Callable) -> "Mistake":
+        """A mistake whose output is ``fn(expected)`` (for example ``-expected``)."""
+        def predict(c: Case, expected):
+            with np.errstate(all="ignore"):
+                if isinstance(expected, tuple):
+                    return tuple(fn(np.asarray(e)) for e in expected)
+                return fn(np.asarray(expected))
+        return cls(name, message, predict)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One autograded part of an assignment, described once for both graders.
+
+    Attributes
+    ----------
+    assignment, grade_id
+        The nbgrader assignment (``"ex02_mlp"``) and the grade id of the test cell
+        that scores this part (``"sigmoid_is_stable"``); grade ids are unique across
+        the course.
+    function, params
+        The name of the function the learner writes and its parameter names.
+    reference
+        Trusted function with the learner's signature that returns the right answer.
+    points
+        nbgrader points of the test cell.
+    fixed, draw, n_draws
+        ``fixed()`` gives the visible fixed cases; ``draw(rng)`` one random visible case,
+        called ``n_draws`` times.
+    hidden_fixed, hidden_draw, n_hidden_draws
+        The same for the hidden tests: a separate set of kinds of input.
+    tolerance, dtype
+        :class:`Tolerance`, and the dtype rule for the result: ``"same"`` (exactly the
+        reference's dtype), ``"float"`` (any floating dtype), ``"int"`` (a Python or
+        NumPy integer) or ``"any"`` (any real number type, bool included).
+    outputs
+        Names of the components when the function returns a tuple, else ``()``.
+    mistakes
+        Part-specific :class:`Mistake` s (generic ones such as a flipped sign are added
+        by the grader).
+    depends_on
+        Names of the learner's earlier functions that this function calls.
+    stability
+        If true, a warning (overflow, invalid value, divide by zero) fails the case;
+        otherwise warnings are reported but never cost points.
+    partial
+        If true and ``outputs`` has several components, each component that is right
+        on every case earns its share of the points.
+    title
+        One line saying what the part checks.
+    """
+
+    assignment: str
+    grade_id: str
+    function: str
+    params: tuple[str, ...]
+    reference: Callable
+    points: float
+    fixed: Callable[[], list[Case]]
+    draw: Callable[[np.random.Generator], Case] | None = None
+    n_draws: int = 4
+    hidden_fixed: Callable[[], list[Case]] | None = None
+    hidden_draw: Callable[[np.random.Generator], Case] | None = None
+    n_hidden_draws: int = 4
+    tolerance: Tolerance = Tolerance()
+    dtype: str = "same"
+    outputs: tuple[str, ...] = ()
+    mistakes: tuple[Mistake, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    stability: bool = False
+    partial: bool = False
+    title: str = ""
+
+    def rng(self, seed: int | None, hidden: bool) -> np.random.Generator:
+        """The generator for this part's draws: one stream per (seed, grade id, hidden)."""
+        key = zlib.crc32(self.grade_id.encode())
+        return np.random.default_rng([0 if seed is None else int(seed), key, int(hidden)])
+
+    def cases(self, seed: int | None = None, hidden: bool = False) -> list[Case]:
+        """The cases to run: fixed ones, then random draws from a generator seeded with ``seed``.
+
+        ``hidden=False`` gives the visible set (what a learner's own checks run);
+        ``hidden=True`` gives only the hidden set. ``seed=None`` is the course's fixed
+        seed, so learners see the same cases every time; the out-of-kernel grader
+        passes a seed of its own.
+        """
+        fixed = self.hidden_fixed if hidden else self.fixed
+        draw = self.hidden_draw if hidden else self.draw
+        count = self.n_hidden_draws if hidden else self.n_draws
+        out = list(fixed()) if fixed else []
+        if draw is not None:
+            rng = self.rng(seed, hidden)
+            out += [draw(rng) for _ in range(count)]
+        return [Case(c.args, c.kwargs, c.kind, hidden) for c in out]
+
+    def expected(self, c: Case):
+        """The reference's output on ``c`` (computed on fresh copies, floating warnings silenced)."""
+        args, kwargs = c.materialize()
+        with np.errstate(all="ignore"):
+            out = self.reference(*args, **kwargs)
+        if self.outputs:
+            return tuple(out)
+        return out

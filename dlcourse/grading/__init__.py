@@ -1,0 +1,142 @@
+"""In-kernel grading: the checks that the exercise notebooks' test cells call.
+
+A test cell of an exercise notebook reads::
+
+    grading.check("sigmoid_matches_reference", sigmoid)
+    ### BEGIN HIDDEN TESTS
+    grading.check("sigmoid_matches_reference", sigmoid, hidden=True)
+    ### END HIDDEN TESTS
+
+:func:`check` looks up the part's description in :mod:`dlcourse.exercises`, runs the
+learner's function on the part's cases (:func:`dlcourse.grading.run.run_case`:
+warnings recorded, never printed; arguments checked for in-place changes; imports of
+and calls into ``dlcourse`` detected), judges the outcomes against the reference
+(:func:`dlcourse.grading.judge.grade_outcomes`: shape and dtype before values,
+dtype-aware tolerances, NaN/inf named, known mistakes diagnosed) and prints feedback.
+
+Scoring, as nbgrader reads a test cell:
+
+* every case right: prints ``PASSED ...`` and returns the points (a :class:`Score`);
+* partly right (parts with ``partial=True``): prints the feedback and returns the
+  score, which nbgrader records as partial credit;
+* nothing earned: raises :class:`GradingFailure` (an ``AssertionError``) whose message
+  is the feedback. Hidden checks never raise (a traceback would show the hidden
+  line); they print and return 0.
+
+``hidden=True`` runs the visible and the hidden cases and scores them together; its
+feedback shows only the kind of a failing hidden input, never its expected value.
+
+:func:`start` (first cell of every notebook) records the ``dlcourse`` version the
+notebook was written for and reports a mismatch; :func:`check_all` runs every
+visible check of an assignment at once.
+
+Known limits: these checks run in the learner's own process, so a determined learner
+can defeat them; ``dlcourse-grade`` re-runs the functions outside the kernel.
+"""
+
+from __future__ import annotations
+
+import dlcourse
+
+from .. import exercises
+from .delegation import static_delegation
+from .judge import Outcome, Report, grade_outcomes
+from .run import run_case
+
+__all__ = ["start", "check", "check_all", "evaluate", "Score", "GradingFailure", "Outcome", "Report",
+           "grade_outcomes", "run_case"]
+
+_STATE: dict = {"assignment": None, "written_for": None}
+
+
+class GradingFailure(AssertionError):
+    """A visible check earned no points; the message is the feedback."""
+
+
+class Score(float):
+    """A part's score; its repr is the bare number, which nbgrader reads as partial credit."""
+
+    def __repr__(self) -> str:
+        return repr(float(self))
+
+
+def start(assignment: str, written_for: str) -> str:
+    """Record the assignment and the dlcourse version the notebook was written for; report a mismatch.
+
+    Returns the line it prints.
+    """
+    exercises.parts(assignment)  # raises a clear KeyError for an unknown assignment
+    _STATE.update(assignment=assignment, written_for=written_for)
+    line = f"{assignment}: dlcourse {dlcourse.__version__} (this notebook was written for {written_for})"
+    if written_for != dlcourse.__version__:
+        line += ("\nVERSION MISMATCH: the checks may differ from those the notebook was written for; "
+                 "install the matching dlcourse or tell your instructor.")
+    print(line)
+    return line
+
+
+def _version_note() -> str:
+    wf = _STATE["written_for"]
+    if wf and wf != dlcourse.__version__:
+        return f"\n  note: dlcourse {dlcourse.__version__} is installed; this notebook was written for {wf}."
+    return ""
+
+
+def evaluate(grade_id: str, fn, *, hidden: bool = False, seed: int | None = None) -> Report:
+    """Run and judge ``fn`` on the part's visible cases (and hidden ones if ``hidden``); no printing."""
+    part = exercises.get_part(grade_id)
+    cases = part.cases(seed) + (part.cases(seed, hidden=True) if hidden else [])
+    reason = static_delegation(fn)
+    if reason:
+        return grade_outcomes(part, cases, [Outcome(delegated=reason)] * len(cases), delegated=reason)
+    outcomes = [run_case(fn, c, part.params) for c in cases]
+    return grade_outcomes(part, cases, outcomes)
+
+
+def _dependency_notes(grade_id: str, fn) -> str:
+    """Notes on the learner's earlier functions that this one calls and that fail their own checks."""
+    part = exercises.get_part(grade_id)
+    notes = []
+    namespace = getattr(fn, "__globals__", {})
+    for name in part.depends_on:
+        dep = exercises.value_part(part.assignment, name)
+        if name not in namespace:
+            notes.append(f"  note: `{name}` is not defined; run its cell first.")
+        elif dep is not None and not evaluate(dep.grade_id, namespace[name]).passed:
+            notes.append(f"  note: `{part.function}` uses your `{name}`, which fails its own check "
+                         f"({dep.grade_id}); fix that first.")
+    return "\n".join([""] + notes) if notes else ""
+
+
+def check(grade_id: str, fn, *, hidden: bool = False, seed: int | None = None) -> Score:
+    """Grade ``fn`` for the part ``grade_id``: print feedback, return the score or raise (see module doc)."""
+    if not callable(fn):
+        raise GradingFailure(f"{grade_id}: expected your function, got {type(fn).__name__}; "
+                             "run the cell that defines it first")
+    report = evaluate(grade_id, fn, hidden=hidden, seed=seed)
+    text = report.text + _version_note()
+    if not report.passed and not report.delegated:
+        text += _dependency_notes(grade_id, fn)
+    if report.score > 0 or hidden:
+        print(text)
+        return Score(report.score)
+    raise GradingFailure("\n" + text)
+
+
+def check_all(namespace: dict, assignment: str | None = None) -> dict[str, float]:
+    """Run every visible check of ``assignment`` on the functions in ``namespace`` (e.g. ``globals()``).
+
+    Prints one feedback block per part and returns ``{grade_id: score}``; never raises.
+    """
+    assignment = assignment or _STATE["assignment"]
+    scores = {}
+    for part in exercises.parts(assignment):
+        fn = namespace.get(part.function)
+        if not callable(fn):
+            print(f"MISSING {part.grade_id}: `{part.function}` is not defined yet")
+            scores[part.grade_id] = 0.0
+            continue
+        report = evaluate(part.grade_id, fn)
+        print(report.text)
+        scores[part.grade_id] = report.score
+    return scores

@@ -1,0 +1,417 @@
+r"""Loss functions and their gradients with respect to the prediction.
+
+Every loss is a callable object: ``loss(y_true, y_pred)`` returns a Python float
+and ``loss.gradient(y_true, y_pred)`` returns :math:`\partial L / \partial \hat y`,
+an array with the shape and dtype of ``y_pred``. The reductions are PyTorch's
+defaults, so every value compares directly with ``torch.nn.functional``:
+
+* the mean over all elements for MSE, MAE, Huber, hinge and binary cross-entropy;
+* the mean over the batch (the rows, ``N``) for the categorical cross-entropies;
+* ``"batchmean"`` for KL divergence (the sum divided by ``N``).
+
+Probabilities exactly 0 or 1 and logits of :math:`\pm 10^4` give finite values and
+no floating-point warnings: logarithms of probabilities are clamped at -100 (as
+PyTorch's ``binary_cross_entropy`` does) and the from-logits losses use log-sum-exp.
+Bad input (mismatched shapes, empty arrays, probabilities outside [0, 1], a label
+out of range) raises ``ValueError`` naming what was received and what was expected.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import as_float_array, check_same_shape
+from .activations import log_softmax as _log_softmax, softmax as _softmax
+
+__all__ = [
+    "Loss", "MSE", "MAE", "Huber", "Hinge", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits",
+    "CategoricalCrossEntropy", "SparseCategoricalCrossEntropy", "CrossEntropyWithLogits",
+    "KLDivergence", "mse", "mae", "huber", "hinge", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "categorical_cross_entropy",
+    "sparse_categorical_cross_entropy", "cross_entropy_with_logits", "kl_divergence",
+    "LOSSES", "get",
+]
+
+#: Floor of every log of a probability, as in PyTorch's ``binary_cross_entropy``.
+LOG_CLAMP = -100.0
+#: Floor of the denominators of the probability gradients, as in PyTorch's BCE backward.
+GRAD_EPS = 1e-12
+
+
+def _clamped_log(p: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):  # log(0) = -inf, then clamped
+        return np.maximum(np.log(p), LOG_CLAMP)
+
+
+def _check_nonempty(p: np.ndarray, name: str = "y_pred") -> None:
+    if p.size == 0:
+        raise ValueError(f"{name} is empty (shape {p.shape}); a loss over zero elements is undefined")
+
+
+def _check_range(a: np.ndarray, name: str, low: float = 0.0, high: float = 1.0) -> None:
+    bad = (a < low) | (a > high)  # NaN compares False: it propagates instead
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"{name} must lie in [{low:g}, {high:g}]; got {a[idx]!r} at index {idx}")
+
+
+class Loss:
+    """Base class: ``loss(y_true, y_pred) -> float`` and ``loss.gradient(y_true, y_pred)``.
+
+    Subclasses define ``_value(t, p)`` and ``_gradient(t, p)`` on validated arrays
+    and may override ``_validate``.
+    """
+
+    name = "loss"
+    formula = ""
+    gradient_formula = ""
+
+    def __call__(self, y_true, y_pred) -> float:
+        t, p = self._validate(y_true, y_pred)
+        return float(self._value(t, p))
+
+    def gradient(self, y_true, y_pred) -> np.ndarray:
+        """Gradient of the loss with respect to ``y_pred`` (shape and dtype of ``y_pred``)."""
+        t, p = self._validate(y_true, y_pred)
+        return np.asarray(self._gradient(t, p)).astype(p.dtype, copy=False)
+
+    def _validate(self, y_true, y_pred):
+        p = as_float_array(y_pred, "y_pred")
+        t = as_float_array(y_true, "y_true")
+        check_same_shape(t, p, "y_true", "y_pred")
+        _check_nonempty(p)
+        return t, p
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class MSE(Loss):
+    r"""Mean squared error :math:`L = \frac{1}{n}\sum_i (\hat y_i - y_i)^2` over all ``n`` elements.
+
+    Gradient :math:`\partial L/\partial \hat y_i = \frac{2}{n}(\hat y_i - y_i)`. Some texts
+    use :math:`\frac{1}{2m}\sum` so that the 2 cancels (gradient :math:`\frac{1}{m}(\hat y - y)`);
+    that is half this value. Shapes: ``y_true`` and ``y_pred`` any equal shape, e.g. ``(N, D)``.
+    """
+
+    name = "mse"
+    formula = r"L = \frac{1}{n}\sum_{i=1}^{n} (\hat y_i - y_i)^2"
+    gradient_formula = r"\frac{\partial L}{\partial \hat y_i} = \frac{2}{n}(\hat y_i - y_i)"
+
+    def _value(self, t, p):
+        return np.mean((p - t) ** 2)
+
+    def _gradient(self, t, p):
+        return 2 * (p - t) / p.size
+
+
+class MAE(Loss):
+    r"""Mean absolute error :math:`L = \frac{1}{n}\sum_i |\hat y_i - y_i|` (PyTorch's ``l1_loss``).
+
+    Gradient :math:`\frac{1}{n}\operatorname{sign}(\hat y_i - y_i)`, taken as 0 where
+    :math:`\hat y_i = y_i`, as PyTorch does.
+    """
+
+    name = "mae"
+    formula = r"L = \frac{1}{n}\sum_{i=1}^{n} |\hat y_i - y_i|"
+    gradient_formula = r"\frac{\partial L}{\partial \hat y_i} = \frac{1}{n}\operatorname{sign}(\hat y_i - y_i)"
+
+    def _value(self, t, p):
+        return np.mean(np.abs(p - t))
+
+    def _gradient(self, t, p):
+        return np.sign(p - t) / p.size
+
+
+class Huber(Loss):
+    r"""Huber loss with threshold :math:`\delta > 0` (PyTorch's ``huber_loss``), mean over elements.
+
+    .. math:: \ell(r) = \begin{cases} \tfrac12 r^2 & |r| \le \delta \\
+              \delta\,(|r| - \tfrac12\delta) & |r| > \delta \end{cases}, \quad r = \hat y - y
+
+    Quadratic near zero, linear for outliers; gradient :math:`\frac{1}{n}\operatorname{clip}(r, -\delta, \delta)`.
+    """
+
+    name = "huber"
+    formula = (r"\ell(r) = \begin{cases} \tfrac12 r^2 & |r| \le \delta \\ "
+               r"\delta(|r| - \tfrac12\delta) & |r| > \delta \end{cases}")
+    gradient_formula = r"\frac{\partial L}{\partial \hat y_i} = \frac{1}{n}\operatorname{clip}(r_i, -\delta, \delta)"
+
+    def __init__(self, delta: float = 1.0):
+        if not isinstance(delta, (int, float, np.floating, np.integer)) or not np.isfinite(delta) or delta <= 0:
+            raise ValueError(f"delta must be a finite number > 0; got {delta!r}")
+        self.delta = float(delta)
+
+    def _value(self, t, p):
+        r = np.abs(p - t)
+        d = self.delta
+        return np.mean(np.where(r <= d, 0.5 * r * r, d * (r - 0.5 * d)))
+
+    def _gradient(self, t, p):
+        return np.clip(p - t, -self.delta, self.delta) / p.size
+
+    def __repr__(self) -> str:
+        return f"Huber(delta={self.delta})"
+
+
+class Hinge(Loss):
+    r"""Hinge loss for labels :math:`y \in \{-1, +1\}` and raw scores :math:`\hat y` (not probabilities).
+
+    :math:`L = \frac{1}{n}\sum_i \max(0, 1 - y_i \hat y_i)`; gradient :math:`-y_i/n` where the
+    margin :math:`y_i \hat y_i < 1`, else 0. Labels in {0, 1} must be mapped with :math:`2y - 1`
+    first (a ``ValueError`` names any other label). PyTorch has no default-reduction function of
+    this exact form; its equivalent is ``torch.relu(1 - y * y_hat).mean()``.
+    """
+
+    name = "hinge"
+    formula = r"L = \frac{1}{n}\sum_{i=1}^{n} \max(0,\, 1 - y_i \hat y_i)"
+    gradient_formula = r"\frac{\partial L}{\partial \hat y_i} = \begin{cases} -y_i/n & y_i \hat y_i < 1 \\ 0 & \text{otherwise} \end{cases}"
+
+    def _validate(self, y_true, y_pred):
+        t, p = super()._validate(y_true, y_pred)
+        bad = (t != 1) & (t != -1)
+        if bad.any():
+            idx = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(f"hinge labels y_true must be -1 or +1; got label {t[idx]!r} at index {idx} "
+                             "(map labels in {0, 1} with 2 * y - 1)")
+        return t, p
+
+    def _value(self, t, p):
+        return np.mean(np.maximum(0, 1 - t * p))
+
+    def _gradient(self, t, p):
+        return np.where(1 - t * p > 0, -t, 0) / p.size
+
+
+class BinaryCrossEntropy(Loss):
+    r"""Binary cross-entropy on probabilities :math:`\hat y \in [0, 1]`, mean over elements.
+
+    .. math:: L = -\frac{1}{n}\sum_i \bigl[y_i \ln \hat y_i + (1 - y_i)\ln(1 - \hat y_i)\bigr]
+
+    As in PyTorch, each logarithm is clamped at -100, so :math:`\hat y = 0` or 1 gives a finite
+    loss, and the gradient :math:`\frac{1}{n}\frac{\hat y - y}{\hat y(1 - \hat y)}` divides by
+    :math:`\max(\hat y(1-\hat y), 10^{-12})`. Keras and many notes instead clip :math:`\hat y` to
+    :math:`[\epsilon, 1 - \epsilon]` (:math:`\epsilon = 10^{-7}`): same values away from 0 and 1.
+    Prefer :class:`BinaryCrossEntropyWithLogits` when the model outputs logits.
+    """
+
+    name = "binary_cross_entropy"
+    formula = r"L = -\frac{1}{n}\sum_{i} \bigl[y_i \ln \hat y_i + (1 - y_i)\ln(1 - \hat y_i)\bigr]"
+    gradient_formula = r"\frac{\partial L}{\partial \hat y_i} = \frac{1}{n}\,\frac{\hat y_i - y_i}{\hat y_i(1 - \hat y_i)}"
+
+    def _validate(self, y_true, y_pred):
+        t, p = super()._validate(y_true, y_pred)
+        _check_range(p, "y_pred (probabilities)")
+        _check_range(t, "y_true (targets)")
+        return t, p
+
+    def _value(self, t, p):
+        return -np.mean(t * _clamped_log(p) + (1 - t) * _clamped_log(1 - p))
+
+    def _gradient(self, t, p):
+        return (p - t) / np.maximum(p * (1 - p), GRAD_EPS) / p.size
+
+
+class BinaryCrossEntropyWithLogits(Loss):
+    r"""Binary cross-entropy on logits :math:`z` (:math:`\hat y = \sigma(z)`), mean over elements.
+
+    Computed as :math:`\max(z, 0) - z y + \ln(1 + e^{-|z|})`, which never overflows;
+    gradient :math:`\frac{1}{n}(\sigma(z) - y)`.
+    """
+
+    name = "binary_cross_entropy_with_logits"
+    formula = r"L = \frac{1}{n}\sum_i \bigl[\max(z_i, 0) - z_i y_i + \ln(1 + e^{-|z_i|})\bigr]"
+    gradient_formula = r"\frac{\partial L}{\partial z_i} = \frac{1}{n}\bigl(\sigma(z_i) - y_i\bigr)"
+
+    def _validate(self, y_true, y_pred):
+        t, p = super()._validate(y_true, y_pred)
+        _check_range(t, "y_true (targets)")
+        return t, p
+
+    def _value(self, t, z):
+        return np.mean(np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z))))
+
+    def _gradient(self, t, z):
+        e = np.exp(-np.abs(z))
+        s = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+        return (s - t) / z.size
+
+
+def _check_rows(p: np.ndarray, name: str = "y_pred") -> int:
+    """Validate a ``(N, K)`` (or one-sample ``(K,)``) array; return N."""
+    if p.ndim not in (1, 2):
+        raise ValueError(f"{name} must have shape (N, K), or (K,) for one sample; got shape {p.shape}")
+    _check_nonempty(p, name)
+    return 1 if p.ndim == 1 else p.shape[0]
+
+
+def _check_labels(labels, p: np.ndarray) -> np.ndarray:
+    """Integer class labels of shape ``p.shape[:-1]``, each in ``0..K-1``."""
+    y = np.asarray(labels)
+    if y.shape != p.shape[:-1]:
+        raise ValueError(f"labels y_true must have shape {p.shape[:-1]} for y_pred of shape {p.shape} "
+                         f"(N labels for N rows); got y_true.shape={y.shape}")
+    if y.dtype.kind not in "iub":
+        if y.dtype.kind != "f":
+            raise TypeError(f"labels y_true must be integers; got dtype {y.dtype}")
+        bad = ~np.isfinite(y) | (y != np.round(y))
+        if bad.any():
+            idx = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(f"labels y_true must be whole numbers; got label {y[idx]!r} at index {idx}")
+    k = p.shape[-1]
+    bad = (y < 0) | (y >= k)
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"label {y[idx]!r} at index {idx} is out of range: y_pred has K={k} classes, "
+                         f"so labels must be in 0..{k - 1}")
+    return y.astype(np.intp)
+
+
+def _picked(p: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``p[n, y[n]]`` for every row n (works for one sample too)."""
+    return np.take_along_axis(p, y[..., None], axis=-1)[..., 0]
+
+
+class _ProbabilityRows(Loss):
+    """Shared validation: targets and predictions are probabilities of shape ``(N, K)`` or ``(K,)``."""
+
+    def _validate(self, y_true, y_pred):
+        t, p = super()._validate(y_true, y_pred)
+        _check_rows(p)
+        _check_range(p, "y_pred (probabilities)")
+        _check_range(t, "y_true (target probabilities)")
+        return t, p
+
+    def _gradient(self, t, p):
+        return -t / np.maximum(p, GRAD_EPS) / _check_rows(p)
+
+
+class CategoricalCrossEntropy(_ProbabilityRows):
+    r"""Cross-entropy of one-hot (or probability) targets and predicted probabilities.
+
+    :math:`L = -\frac{1}{N}\sum_n \sum_k y_{nk} \ln \hat y_{nk}` with natural logs, mean over the batch.
+    Shapes: ``y_true`` and ``y_pred`` ``(N, K)`` (or ``(K,)`` for one sample, N = 1). Logs are clamped
+    at -100 and the gradient :math:`-\frac{1}{N} y_{nk}/\hat y_{nk}` divides by
+    :math:`\max(\hat y_{nk}, 10^{-12})`. From logits, use :class:`CrossEntropyWithLogits` (log-sum-exp).
+    """
+
+    name = "categorical_cross_entropy"
+    formula = r"L = -\frac{1}{N}\sum_{n=1}^{N}\sum_{k=1}^{K} y_{nk}\ln \hat y_{nk}"
+    gradient_formula = r"\frac{\partial L}{\partial \hat y_{nk}} = -\frac{1}{N}\frac{y_{nk}}{\hat y_{nk}}"
+
+    def _value(self, t, p):
+        return -np.sum(t * _clamped_log(p)) / _check_rows(p)
+
+
+class SparseCategoricalCrossEntropy(Loss):
+    r"""Cross-entropy of integer labels ``y_true`` (N,) and probabilities ``y_pred`` (N, K).
+
+    :math:`L = -\frac{1}{N}\sum_n \ln \hat y_{n, y_n}`: the same value as the categorical loss on the
+    one-hot labels, without building them. A label outside ``0..K-1`` raises ``ValueError``.
+    """
+
+    name = "sparse_categorical_cross_entropy"
+    formula = r"L = -\frac{1}{N}\sum_{n=1}^{N} \ln \hat y_{n, y_n}"
+    gradient_formula = r"\frac{\partial L}{\partial \hat y_{nk}} = -\frac{1}{N}\frac{[k = y_n]}{\hat y_{nk}}"
+
+    def _validate(self, y_true, y_pred):
+        p = as_float_array(y_pred, "y_pred")
+        _check_rows(p)
+        _check_range(p, "y_pred (probabilities)")
+        return _check_labels(y_true, p), p
+
+    def _value(self, y, p):
+        return -np.sum(_clamped_log(_picked(p, y))) / _check_rows(p)
+
+    def _gradient(self, y, p):
+        g = np.zeros_like(p)
+        picked = _picked(p, y)[..., None]
+        np.put_along_axis(g, y[..., None], -1 / np.maximum(picked, GRAD_EPS) / _check_rows(p), axis=-1)
+        return g
+
+
+class CrossEntropyWithLogits(Loss):
+    r"""Softmax cross-entropy from logits ``y_pred`` (N, K), as PyTorch's ``cross_entropy``.
+
+    ``y_true`` is either integer labels (N,) or target probabilities / one-hot (N, K).
+    :math:`L = -\frac{1}{N}\sum_n \sum_k y_{nk}\,\log\mathrm{softmax}(z_n)_k`, computed with log-sum-exp;
+    the gradient is the famous :math:`\frac{1}{N}(\mathrm{softmax}(z) - y)` (for targets summing to 1).
+    """
+
+    name = "cross_entropy_with_logits"
+    formula = r"L = -\frac{1}{N}\sum_{n}\sum_{k} y_{nk}\Bigl(z_{nk} - \ln\sum_j e^{z_{nj}}\Bigr)"
+    gradient_formula = r"\frac{\partial L}{\partial z_{nk}} = \frac{1}{N}\bigl(\mathrm{softmax}(z_n)_k - y_{nk}\bigr)"
+
+    def _validate(self, y_true, y_pred):
+        z = as_float_array(y_pred, "y_pred")
+        _check_rows(z, "y_pred (logits)")
+        if np.shape(y_true) == z.shape:
+            t = as_float_array(y_true, "y_true")
+            _check_range(t, "y_true (target probabilities)")
+            return t, z
+        return _check_labels(y_true, z), z
+
+    def _value(self, t, z):
+        ls = _log_softmax(z)
+        if t.shape != z.shape:
+            return -np.sum(_picked(ls, t)) / _check_rows(z)
+        return -np.sum(t * np.where(t == 0, 0, ls)) / _check_rows(z)
+
+    def _gradient(self, t, z):
+        s = _softmax(z)
+        if t.shape != z.shape:
+            t = np.eye(z.shape[-1], dtype=z.dtype)[t]
+            return (s - t) / _check_rows(z)
+        return (s * np.sum(t, axis=-1, keepdims=True) - t) / _check_rows(z)
+
+
+class KLDivergence(_ProbabilityRows):
+    r"""Kullback-Leibler divergence :math:`D_{KL}(y \,\|\, \hat y)`, "batchmean" as in PyTorch.
+
+    :math:`L = \frac{1}{N}\sum_{n,k} y_{nk}\bigl(\ln y_{nk} - \ln \hat y_{nk}\bigr)`, with terms where
+    :math:`y_{nk} = 0` counting 0. ``y_true`` and ``y_pred`` are probabilities ``(N, K)`` (``(K,)``: one
+    sample, N = 1; PyTorch would divide a 1-D input by K). Note the argument order: PyTorch's
+    ``kl_div(input, target)`` takes ``input = log(y_pred)``. :math:`\ln \hat y` is clamped at -100.
+    """
+
+    name = "kl_divergence"
+    formula = r"L = \frac{1}{N}\sum_{n,k} y_{nk}\ln\frac{y_{nk}}{\hat y_{nk}}"
+    gradient_formula = r"\frac{\partial L}{\partial \hat y_{nk}} = -\frac{1}{N}\frac{y_{nk}}{\hat y_{nk}}"
+
+    def _value(self, t, p):
+        t_log_t = t * np.log(np.where(t > 0, t, 1))
+        return np.sum(t_log_t - t * _clamped_log(p)) / _check_rows(p)
+
+
+mse = MSE()
+mae = MAE()
+huber = Huber()
+hinge = Hinge()
+binary_cross_entropy = BinaryCrossEntropy()
+binary_cross_entropy_with_logits = BinaryCrossEntropyWithLogits()
+categorical_cross_entropy = CategoricalCrossEntropy()
+sparse_categorical_cross_entropy = SparseCategoricalCrossEntropy()
+cross_entropy_with_logits = CrossEntropyWithLogits()
+kl_divergence = KLDivergence()
+
+#: Every public loss by name (default parameters).
+LOSSES = {f.name: f for f in (mse, mae, huber, hinge, binary_cross_entropy, binary_cross_entropy_with_logits,
+                              categorical_cross_entropy, sparse_categorical_cross_entropy,
+                              cross_entropy_with_logits, kl_divergence)}
+
+_ALIASES = {"mean_squared_error": "mse", "mean_absolute_error": "mae", "bce": "binary_cross_entropy",
+            "bce_with_logits": "binary_cross_entropy_with_logits", "cross_entropy": "cross_entropy_with_logits",
+            "kl_div": "kl_divergence", "kl": "kl_divergence"}
+
+
+def get(name_or_loss) -> Loss:
+    """Look a loss up by name (``"mse"``; ``"cross_entropy"`` means from logits, as in PyTorch),
+    or return a :class:`Loss` unchanged."""
+    if isinstance(name_or_loss, Loss):
+        return name_or_loss
+    key = str(name_or_loss).lower()
+    key = _ALIASES.get(key, key)
+    if key not in LOSSES:
+        raise ValueError(f"unknown loss {name_or_loss!r}; expected one of {sorted(LOSSES)} "
+                         f"or an alias in {sorted(_ALIASES)}")
+    return LOSSES[key]

@@ -1,0 +1,240 @@
+"""Convolution kernels and the Conv2D layer: known answer, loops vs vectorised, gradients, errors."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from conftest import TORCH_DEVICES
+from dlcourse.layers.conv import (
+    Conv2D, conv2d_backward, conv2d_backward_naive, conv2d_forward, conv2d_forward_naive,
+    conv_output_size,
+)
+
+EXACT = dict(rtol=1e-12, atol=1e-12)  # naive vs vectorised in float64: rounding only
+GRAD_RTOL = 1e-6  # central differences, eps = 1e-6, float64
+
+
+def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Central differences of the scalar ``f()`` with respect to ``x`` (changed in place, restored)."""
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(*x.shape):
+        saved = x[idx]
+        x[idx] = saved + eps
+        plus = f()
+        x[idx] = saved - eps
+        minus = f()
+        x[idx] = saved
+        grad[idx] = (plus - minus) / (2 * eps)
+    return grad
+
+
+def random_config(rng: np.random.Generator) -> dict:
+    """A random valid set-up: stride 1-3, padding 0-2 or "same", kernel 1-5, channels 1-4."""
+    kh, kw = (int(k) for k in rng.integers(1, 6, size=2))
+    padding = (int(rng.integers(0, 3)), int(rng.integers(0, 3)))
+    if kh % 2 and kw % 2 and rng.random() < 0.3:
+        padding = "same"
+    ph, pw = ((kh - 1) // 2, (kw - 1) // 2) if padding == "same" else padding
+    return dict(x=rng.standard_normal((int(rng.integers(1, 4)), int(rng.integers(1, 5)),
+                                       int(rng.integers(max(kh - 2 * ph, 1), 9)),
+                                       int(rng.integers(max(kw - 2 * pw, 1), 9)))),
+                f=int(rng.integers(1, 5)), kernel=(kh, kw),
+                stride=(int(rng.integers(1, 4)), int(rng.integers(1, 4))), padding=padding)
+
+
+def test_known_answer():
+    """Does the 3x3 input 0..8 cross-correlated with [[0, 1], [2, 3]] give [[19, 25], [37, 43]]?"""
+    x = np.arange(9.0).reshape(1, 1, 3, 3)
+    w = np.array([[0.0, 1.0], [2.0, 3.0]]).reshape(1, 1, 2, 2)
+    expected = np.array([[19.0, 25.0], [37.0, 43.0]])  # the issue's worked example
+    for forward in (conv2d_forward, conv2d_forward_naive):
+        out, _ = forward(x, w)
+        np.testing.assert_array_equal(out[0, 0], expected, err_msg=forward.__name__)
+
+
+@pytest.mark.parametrize("case", range(25))
+def test_vectorised_equals_naive(case):
+    """Do the vectorised forward and backward passes equal the loop versions on a random set-up?"""
+    rng = np.random.default_rng(100 + case)
+    cfg = random_config(rng)
+    x = cfg["x"]
+    w = rng.standard_normal((cfg["f"], x.shape[1]) + cfg["kernel"])
+    b = rng.standard_normal(cfg["f"])
+    fast, fast_cache = conv2d_forward(x, w, b, cfg["stride"], cfg["padding"])
+    slow, slow_cache = conv2d_forward_naive(x, w, b, cfg["stride"], cfg["padding"])
+    np.testing.assert_allclose(fast, slow, **EXACT, err_msg=f"forward, {cfg['stride']}, {cfg['padding']}")
+    dout = rng.standard_normal(fast.shape)
+    for got, want in zip(conv2d_backward(dout, fast_cache), conv2d_backward_naive(dout, slow_cache)):
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, **EXACT, err_msg=f"backward {x.shape} {w.shape} {cfg}")
+    # the caches are interchangeable
+    for got, want in zip(conv2d_backward(dout, slow_cache), conv2d_backward_naive(dout, fast_cache)):
+        np.testing.assert_allclose(got, want, **EXACT)
+
+
+@pytest.mark.parametrize("forward, backward", [(conv2d_forward, conv2d_backward),
+                                               (conv2d_forward_naive, conv2d_backward_naive)])
+@pytest.mark.parametrize("stride, padding, kernel", [(1, 0, (3, 3)), (2, 1, (3, 2)), ((1, 3), "same", (3, 5))])
+def test_gradients_match_central_differences(forward, backward, stride, padding, kernel, rng):
+    """Are dx, dw and db the central-difference gradients of sum(out * G) in float64?"""
+    x = rng.standard_normal((2, 3, 6, 7))
+    w = rng.standard_normal((2, 3) + kernel)
+    b = rng.standard_normal(2)
+    out, cache = forward(x, w, b, stride, padding)
+    weights = rng.standard_normal(out.shape)
+
+    def loss():
+        return float(np.sum(forward(x, w, b, stride, padding)[0] * weights))
+
+    for name, got, arr in zip(("dx", "dw", "db"), backward(weights, cache), (x, w, b)):
+        np.testing.assert_allclose(got, numerical_gradient(loss, arr), rtol=GRAD_RTOL, atol=1e-8, err_msg=name)
+
+
+def test_output_size_formula_counts_the_windows():
+    """Does floor((H + 2P - K)/S) + 1 equal the number of window positions that fit?"""
+    for size in range(1, 9):
+        for kernel in range(1, 6):
+            for stride in range(1, 4):
+                for padding in range(0, 3):
+                    fits = [start for start in range(size + 2 * padding) if start + kernel <= size + 2 * padding]
+                    count = len(fits[::stride])
+                    if count == 0:
+                        with pytest.raises(ValueError, match="larger than the padded input"):
+                            conv_output_size(size, kernel, stride, padding)
+                    else:
+                        assert conv_output_size(size, kernel, stride, padding) == count
+
+
+def test_same_padding_keeps_the_size(rng):
+    """Does padding="same" keep H and W at stride 1 for odd, non-square kernels?"""
+    x = rng.standard_normal((2, 3, 7, 5))
+    for kernel in [(1, 1), (3, 3), (5, 3), (3, 5)]:
+        out, _ = conv2d_forward(x, rng.standard_normal((4, 3) + kernel), None, 1, "same")
+        assert out.shape == (2, 4, 7, 5), kernel
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(x=(1, 1, 3, 3), w=(1, 1, 4, 4), padding=0), r"larger than the padded input.*x.shape=\(1, 1, 3, 3\)"),
+    (dict(x=(1, 1, 3, 3), w=(1, 1, 2, 2), stride=0), "stride must be at least 1"),
+    (dict(x=(1, 2, 5, 5), w=(4, 3, 3, 3)), r"channel mismatch.*C=2.*C=3"),
+    (dict(x=(1, 1, 5, 5), w=(1, 1, 2, 2), padding="same"), "odd kernel"),
+    (dict(x=(1, 1, 5, 5), w=(1, 1, 3, 3), padding="valid"), "'same'"),
+    (dict(x=(1, 1, 5, 5), w=(1, 1, 3, 3), padding=-1), "non-negative"),
+    (dict(x=(1, 5, 5), w=(1, 1, 3, 3)), r"\(N, C, H, W\)"),
+    (dict(x=(1, 1, 5, 5), w=(1, 1, 3, 3), b=(2,)), r"b must have shape \(F,\)"),
+])
+def test_impossible_configurations_raise(kwargs, match):
+    """Is a kernel larger than the padded input, stride 0 or a channel mismatch a clear ValueError?"""
+    x, w = np.zeros(kwargs.pop("x")), np.zeros(kwargs.pop("w"))
+    b = np.zeros(kwargs.pop("b")) if "b" in kwargs else None
+    for forward in (conv2d_forward, conv2d_forward_naive):
+        with pytest.raises(ValueError, match=match):
+            forward(x, w, b, **kwargs)
+
+
+def test_bad_types_raise():
+    """Are a float stride and string input TypeErrors naming the argument?"""
+    with pytest.raises(TypeError, match="stride"):
+        conv2d_forward(np.zeros((1, 1, 4, 4)), np.zeros((1, 1, 2, 2)), stride=1.5)
+    with pytest.raises(TypeError, match="x must hold real numbers"):
+        conv2d_forward(np.full((1, 1, 4, 4), "a"), np.zeros((1, 1, 2, 2)))
+
+
+def test_dout_of_the_wrong_shape_raises(rng):
+    """Does a backward pass with a dout unlike the forward output name both shapes?"""
+    _, cache = conv2d_forward(rng.standard_normal((2, 1, 5, 5)), rng.standard_normal((3, 1, 3, 3)))
+    for backward in (conv2d_backward, conv2d_backward_naive):
+        with pytest.raises(ValueError, match=r"\(2, 3, 3, 3\).*\(2, 3, 3, 4\)"):
+            backward(np.zeros((2, 3, 3, 4)), cache)
+
+
+def test_float32_stays_float32_and_agrees(rng):
+    """Does float32 input give float32 output and gradients close to the float64 ones?"""
+    x, w, b = rng.standard_normal((2, 3, 8, 8)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    out64, cache64 = conv2d_forward(x, w, b, 1, 1)
+    out32, cache32 = conv2d_forward(x.astype(np.float32), w.astype(np.float32), b.astype(np.float32), 1, 1)
+    assert out32.dtype == np.float32
+    np.testing.assert_allclose(out32, out64, rtol=1e-4, atol=1e-4)
+    dout = rng.standard_normal(out64.shape)
+    for g32, g64 in zip(conv2d_backward(dout.astype(np.float32), cache32), conv2d_backward(dout, cache64)):
+        assert g32.dtype == np.float32
+        np.testing.assert_allclose(g32, g64, rtol=1e-4, atol=1e-3)
+
+
+def test_large_inputs_raise_no_warnings(rng):
+    """Do inputs of +-1e4 pass forward and backward without overflow or invalid-value warnings?"""
+    x = rng.choice([-1e4, 1e4], size=(2, 2, 6, 6))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out, cache = conv2d_forward(x, rng.standard_normal((3, 2, 3, 3)), None, 2, 1)
+        grads = conv2d_backward(np.ones_like(out), cache)
+    assert all(np.all(np.isfinite(g)) for g in (out,) + grads)
+
+
+# --- the layer ----------------------------------------------------------------------------
+
+def test_layer_gradients_match_central_differences(rng):
+    """Does Conv2D.backward return dx and fill W.grad, b.grad with the numerical gradients?"""
+    layer = Conv2D(2, 3, (3, 2), stride=(2, 1), padding=1, seed=0)
+    layer.b.data = rng.standard_normal(3)
+    x = rng.standard_normal((2, 2, 5, 6))
+    weights = rng.standard_normal((2,) + layer.output_shape((2, 5, 6)))
+
+    def loss():
+        return float(np.sum(layer.forward(x) * weights))
+
+    loss()
+    dx = layer.backward(weights)
+    np.testing.assert_allclose(dx, numerical_gradient(loss, x), rtol=GRAD_RTOL, atol=1e-8)
+    for p in layer.parameters():
+        np.testing.assert_allclose(p.grad, numerical_gradient(loss, p.data), rtol=GRAD_RTOL, atol=1e-8,
+                                   err_msg=p.name)
+
+
+def test_layer_backward_overwrites_grad(rng):
+    """Does a second backward pass replace .grad rather than add to it (the Layer convention)?"""
+    layer = Conv2D(1, 2, 3, seed=1)
+    x = rng.standard_normal((2, 1, 5, 5))
+    dout = rng.standard_normal((2, 2, 3, 3))
+    layer.forward(x)
+    layer.backward(dout)
+    first = layer.W.grad.copy()
+    layer.forward(x)
+    layer.backward(dout)
+    np.testing.assert_array_equal(layer.W.grad, first)
+
+
+def test_layer_shapes_seed_and_naive_switch(rng):
+    """Do output_shape, the parameter shapes, the seed and naive=True behave as documented?"""
+    fast, slow = Conv2D(3, 5, 3, padding="same", seed=7), Conv2D(3, 5, 3, padding="same", seed=7, naive=True)
+    np.testing.assert_array_equal(fast.W.data, slow.W.data)
+    assert fast.W.shape == (5, 3, 3, 3) and fast.b.shape == (5,) and fast.num_parameters() == 5 * 27 + 5
+    x = rng.standard_normal((2, 3, 6, 4))
+    out = fast.forward(x)
+    assert out.shape == (2,) + fast.output_shape((3, 6, 4)) == (2, 5, 6, 4)
+    np.testing.assert_allclose(out, slow.forward(x), **EXACT)
+    with pytest.raises(ValueError, match="channel mismatch"):
+        fast.output_shape((2, 6, 4))
+
+
+def test_layer_backward_before_forward_raises():
+    """Is backward without a training forward pass a clear RuntimeError?"""
+    layer = Conv2D(1, 1, 3, seed=0)
+    layer(np.zeros((1, 1, 4, 4)))  # evaluation mode keeps no cache
+    with pytest.raises(RuntimeError, match="before forward"):
+        layer.backward(np.zeros((1, 1, 2, 2)))
+
+
+@pytest.mark.parametrize("device", TORCH_DEVICES)
+def test_matches_torch_on_random_configs(device):
+    """Do conv and pooling, forward and backward, match torch.nn.functional in float64 (xcheck rows)?"""
+    from dlcourse.xcheck import compare
+    from dlcourse.xcheck.conv import comparisons
+
+    rows = [compare("conv", device, c) for c in comparisons(device)]
+    assert len(rows) >= 60
+    failed = [f"{r.operation}: abs {r.max_abs:.2e} rel {r.max_rel:.2e} {r.detail}" for r in rows if not r.ok]
+    assert not failed, "\n".join(failed)
