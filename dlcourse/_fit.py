@@ -17,6 +17,21 @@ from ._progress import progress_bar
 from .callbacks import History
 
 
+def _make_optimizer(optimizer, params):
+    """A learning rate -> ``optim.SGD(params, lr)``; a name -> ``optim.get(name, params)``; else as is."""
+    from . import optim
+
+    if isinstance(optimizer, (int, float, np.floating)) and not isinstance(optimizer, bool):
+        if not optimizer > 0:
+            raise ValueError(f"optimizer as a learning rate must be > 0; got {optimizer!r}")
+        return optim.SGD(params, lr=float(optimizer))
+    if isinstance(optimizer, str):
+        return optim.get(optimizer, params)
+    if not hasattr(optimizer, "step"):
+        raise TypeError(f"optimizer must be a learning rate, a name or an object with step(); got {optimizer!r}")
+    return optimizer
+
+
 def _check_fit_args(epochs, batch_size, n: int):
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"epochs must be an int >= 0; got {epochs!r}")
@@ -71,25 +86,28 @@ def _epoch_logs(net, head, loss_value, acc, val, opt):
     return logs
 
 
+def _start_callbacks(net, callbacks, head, val):
+    callbacks = list(callbacks or ())
+    names = ["loss"] + (["accuracy"] if head.task else []) + (
+        ["val_loss"] + (["val_accuracy"] if head.task else []) if val else []) + ["lr"]
+    for cb in callbacks:
+        cb.set_model(net)
+        cb.on_train_begin({"metrics": names})
+    return callbacks
+
+
 def fit(net, X, y, loss, optimizer, epochs, batch_size, validation_data, callbacks, seed,
         progress, scheduler, shuffle):
     """See :meth:`Sequential.fit`."""
-    from .network import _make_optimizer
-
     t0 = time.perf_counter()
     X, head, target = net._head(loss, X, y)
     batch_size = _check_fit_args(epochs, batch_size, X.shape[0])
     val = _validation(net, loss, validation_data)
     rng = _init.as_generator(seed)
     opt = _make_optimizer(optimizer, list(net.parameters()))
-    callbacks = list(callbacks or ())
-    history = History()
-    names = ["loss"] + (["accuracy"] if head.task else []) + (
-        ["val_loss"] + (["val_accuracy"] if head.task else []) if val else []) + ["lr"]
+    callbacks = _start_callbacks(net, callbacks, head, val)
     net.stop_training, net.loss_, net.task_ = False, loss, head.task or "regression"
-    for cb in callbacks:
-        cb.set_model(net)
-        cb.on_train_begin({"metrics": names})
+    history = History()
     bar = progress_bar(epochs, desc="fit", progress=progress)
     try:
         for epoch in range(epochs):

@@ -99,7 +99,11 @@ class SoftmaxCrossEntropyHead:
         p, z = self._probs_and_logits(out)
         ar = np.arange(n)
         if rows is None:
-            value = float(np.mean(_logsumexp(z) - z[ar, labels]))
+            p_true = p[ar, labels]
+            if p_true.min() > 1e-300:  # -log p is exact; else use log-sum-exp on the logits
+                value = -float(np.mean(np.log(p_true)))
+            else:
+                value = float(np.mean(_logsumexp(z) - z[ar, labels]))
         else:
             value = float(np.mean(_logsumexp(z) - (rows * z).sum(axis=1)))
         correct = int(np.count_nonzero(p.argmax(axis=1) == labels))
@@ -143,7 +147,7 @@ class SigmoidBinaryHead:
         z = self.net.layers[-1]._cache[0] if self.skip else out
         # BCE from logits: max(z, 0) - t z + log(1 + e^{-|z|})
         value = float(np.mean(np.maximum(z, 0) - t * z + np.log1p(np.exp(-np.abs(z)))))
-        correct = int(np.count_nonzero((z > 0) == (t > 0.5)))
+        correct = np.count_nonzero((z > 0) == (t > 0.5)) / self.k  # per sample: mean over outputs
         if not need_grad:
             return value, None, correct
         p = out if self.skip else 1 / (1 + np.exp(-np.clip(z, -500, 500)))
@@ -181,7 +185,7 @@ class GenericHead:
             labels = t if t.ndim == 1 else t.argmax(axis=1)
             correct = int(np.count_nonzero(out.argmax(axis=1) == labels))
         elif self.task == "binary":
-            correct = int(np.count_nonzero((out > 0.5) == (t > 0.5)))
+            correct = np.count_nonzero((out > 0.5) == (t > 0.5)) / max(out.shape[1], 1)
         return value, (self.loss.gradient(t, out) if need_grad else None), correct
 
 

@@ -11,6 +11,7 @@ any optimizer of :mod:`dlcourse.optim` and records a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterator, NamedTuple
 
 import numpy as np
@@ -18,18 +19,22 @@ import numpy as np
 from ._checks import as_float_array, check_finite
 from .callbacks import Callback, EarlyStopping, History
 from .layers.base import Layer
+from .layers.dense import Dense
 from .parameter import Parameter
 
 __all__ = ["Sequential", "History", "Callback", "EarlyStopping", "Summary"]
 
 
 class SummaryRow(NamedTuple):
+    """One line of the summary: the layer, its per-sample output shape and parameter count."""
+
     name: str
     output_shape: tuple
     num_parameters: int
 
 
-class Summary(NamedTuple):
+@dataclass(frozen=True)
+class Summary:
     """The table of :meth:`Sequential.summary`; ``str()``/``repr()`` give the text table."""
 
     rows: list
@@ -50,34 +55,8 @@ class Summary(NamedTuple):
 
     __repr__ = __str__
 
-
-class _PlainSGD:
-    """:math:`\\theta \\leftarrow \\theta - \\eta\\, g`; used only if :mod:`dlcourse.optim` is unavailable."""
-
-    def __init__(self, params, lr):
-        self.params, self.lr = list(params), float(lr)
-
-    def step(self):
-        for p in self.params:
-            p.data -= self.lr * p.grad
-
-
-def _make_optimizer(optimizer, params):
-    if isinstance(optimizer, (int, float, np.floating)) and not isinstance(optimizer, bool):
-        if not optimizer > 0:
-            raise ValueError(f"optimizer as a learning rate must be > 0; got {optimizer!r}")
-        try:
-            from .optim import SGD
-        except ImportError:  # the optimizers module is optional for plain gradient descent
-            return _PlainSGD(params, optimizer)
-        return SGD(params, lr=float(optimizer))
-    if isinstance(optimizer, str):
-        from . import optim
-
-        return optim.get(optimizer, params)
-    if not hasattr(optimizer, "step"):
-        raise TypeError(f"optimizer must be a learning rate, a name or an object with step(); got {optimizer!r}")
-    return optimizer
+    def _repr_pretty_(self, p, cycle) -> None:  # IPython/Jupyter display
+        p.text(str(self))
 
 
 class Sequential(Layer):
@@ -131,7 +110,7 @@ class Sequential(Layer):
         stop = len(self.layers) - skip
         for i in range(stop - 1, -1, -1):
             layer = self.layers[i]
-            if i == 0 and not need_dx and hasattr(layer, "in_features"):
+            if i == 0 and not need_dx and isinstance(layer, Dense):
                 return layer.backward(dout, need_dx=False)
             dout = layer.backward(dout)
         return dout
@@ -147,11 +126,11 @@ class Sequential(Layer):
         return shape
 
     def _input_shape(self) -> tuple:
-        for layer in self.layers:
-            if hasattr(layer, "in_features"):
-                return (layer.in_features,)
-            if hasattr(layer, "input_shape"):
-                return tuple(layer.input_shape)
+        first = self.layers[0] if self.layers else None
+        if isinstance(first, Dense):
+            return (first.in_features,)
+        if isinstance(getattr(first, "input_shape", None), tuple):
+            return first.input_shape
         raise ValueError("summary() cannot infer the input shape; pass input_shape=(D,) or (C, H, W)")
 
     def summary(self, input_shape: tuple | None = None) -> Summary:

@@ -53,7 +53,8 @@ class TraceStep(NamedTuple):
         return self.error != 0
 
     def __str__(self) -> str:
-        return (f"Epoch {self.epoch}  input {self.x.tolist()}  target {self.target}  "
+        shown = [int(v) if float(v).is_integer() else float(v) for v in self.x]
+        return (f"Epoch {self.epoch}  input {shown}  target {self.target}  "
                 f"predicted {self.prediction}  error {self.error:+d}  "
                 f"weights {np.round(self.weights, 6).tolist()}  bias {round(self.bias, 6)}")
 

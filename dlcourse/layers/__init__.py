@@ -20,7 +20,9 @@ __all__ = [
     "LeakyReLU", "ELU", "Swish", "Softplus", "Softmax", "LogSoftmax", "Dropout", "BatchNorm",
 ]
 
-# --- CNN layers (helper D's dlcourse/layers/conv.py and pool.py) --------------------
-# The lead adds here: from .conv import Conv2D, Flatten ...; from .pool import MaxPool2D,
-# AvgPool2D; and extends __all__ with "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten".
-# ------------------------------------------------------------------------------------
+# CNN layers: kernels and layers live together in conv.py / pool.py / flatten.py.
+from .conv import Conv2D  # noqa: E402
+from .flatten import Flatten  # noqa: E402
+from .pool import AvgPool2D, MaxPool2D  # noqa: E402
+
+__all__ += ["Conv2D", "MaxPool2D", "AvgPool2D", "Flatten"]

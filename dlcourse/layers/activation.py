@@ -83,7 +83,19 @@ class Activation(Layer):
     def __init__(self, fn="relu"):
         self.fn = _act.get(fn)
         self._fast = _fast_backward(self.fn)
+        self._fast_softmax = type(self.fn) is _act.Softmax
         self._cache = None
+
+    def _fast_forward(self, z):
+        """Softmax with the max shift, skipping the +-inf bookkeeping when every row max is finite."""
+        if z.ndim == 0 or z.size == 0:
+            return self.fn._forward(z)
+        m = z.max(axis=self.fn.axis, keepdims=True)
+        if not np.all(np.isfinite(m)):
+            return self.fn._forward(z)
+        e = np.exp(z - m)
+        e /= e.sum(axis=self.fn.axis, keepdims=True)
+        return e
 
     @property
     def name(self) -> str:
@@ -92,7 +104,7 @@ class Activation(Layer):
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
         """Apply the function; shape ``(N, ...)`` in and out."""
         z = as_float_array(x, "x")
-        a = self.fn._forward(z)
+        a = self._fast_forward(z) if self._fast_softmax else self.fn._forward(z)
         self._cache = (z, a)
         return a
 
