@@ -2,7 +2,7 @@
 
 Each optimizer row runs ours and torch's for :data:`NUM_STEPS` steps on three
 parameter tensors of different shapes. At every step each framework computes the
-gradient of the same test objective :func:`objective` (an elongated bowl plus
+gradient of the same test objective (:func:`objective_gradient`: an elongated bowl plus
 Rosenbrock-like couplings) at *its own* current parameters, so any difference
 compounds. The row compares the whole trajectory of every tensor and the final
 optimizer state (``m`` vs torch's ``exp_avg`` and so on). Schedule rows compare
@@ -11,6 +11,7 @@ the learning rate after every ``step()`` for :data:`NUM_EPOCHS` epochs.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -65,18 +66,23 @@ OPTIMIZER_CASES = (
     ("Adam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
     ("Adam", dict(lr=0.01, betas=(0.5, 0.9), eps=1e-6, weight_decay=0.01, amsgrad=True,
                   maximize=True)),
+    ("Adam", dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.1, amsgrad=True,
+                  decoupled_weight_decay=True)),
     ("AdamW", dict()),
     ("AdamW", dict(lr=0.01, weight_decay=0.1)),
     ("AdamW", dict(lr=0.01, amsgrad=True)),
+    ("AdamW", dict(lr=0.01, betas=(0.8, 0.99))),
+    ("AdamW", dict(lr=0.01, eps=1e-3)),
     ("AdamW", dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1, amsgrad=True,
                    maximize=True)),
     ("NAdam", dict()),
     ("NAdam", dict(lr=0.01)),
     ("NAdam", dict(lr=0.01, momentum_decay=0.04)),
-    ("NAdam", dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6)),
+    ("NAdam", dict(lr=0.01, betas=(0.8, 0.99))),
+    ("NAdam", dict(lr=0.01, eps=1e-3)),
     ("NAdam", dict(lr=0.01, weight_decay=0.01)),
     ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
-    ("NAdam", dict(lr=0.01, betas=(0.8, 0.99), momentum_decay=0.01, weight_decay=0.01,
+    ("NAdam", dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, momentum_decay=0.01, weight_decay=0.01,
                    decoupled_weight_decay=True, maximize=True)),
 )
 
@@ -254,20 +260,37 @@ SCHEDULED_CASES = (
 )
 
 
-def comparisons(device: str):
-    """Every optimizer case, skip case, scheduled case and schedule case on ``device``."""
+@contextlib.contextmanager
+def _float64_default():
+    """Torch's step counts and NAdam's ``mu_product`` use the default dtype: make it float64."""
     import torch
 
     previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)  # torch's step counts and NAdam's mu_product too
+    torch.set_default_dtype(torch.float64)
     try:
+        yield
+    finally:
+        torch.set_default_dtype(previous)
+
+
+def optimizer_comparisons(device: str) -> list[Comparison]:
+    """Every optimizer case, skip case and scheduled case on ``device``."""
+    with _float64_default():
         rows = [optimizer_comparison(name, kw, device) for name, kw in OPTIMIZER_CASES]
         rows += [optimizer_comparison(name, kw, device, ", params[1] without grad on odd steps",
                                       skip_odd=True) for name, kw in SKIP_CASES]
         rows += [optimizer_comparison(name, kw, device, f" + {describe(s, skw)} every {every}",
                                       schedule=(s, skw, every))
                  for name, kw, (s, skw, every) in SCHEDULED_CASES]
-        rows += [schedule_comparison(name, kw, lr) for name, kw, lr in SCHEDULE_CASES]
-    finally:
-        torch.set_default_dtype(previous)
     return rows
+
+
+def schedule_comparisons(device: str) -> list[Comparison]:
+    """Every schedule case (the rates do not depend on the device)."""
+    with _float64_default():
+        return [schedule_comparison(name, kw, lr) for name, kw, lr in SCHEDULE_CASES]
+
+
+def comparisons(device: str) -> list[Comparison]:
+    """All rows of this area: optimizers, then schedules."""
+    return optimizer_comparisons(device) + schedule_comparisons(device)
