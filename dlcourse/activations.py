@@ -33,7 +33,8 @@ __all__ = [
 
 
 def _finish(out: np.ndarray, original):
-    """Return a NumPy scalar for scalar input, else the array."""
+    """Return a NumPy scalar for scalar input, else an array (a 0-d array for 0-d array input)."""
+    out = np.asarray(out)
     if not isinstance(original, np.ndarray) and out.ndim == 0:
         return out[()]
     return out
@@ -67,21 +68,53 @@ class Activation:
     derivative_formula = ""
 
     def __call__(self, z):
+        """Apply the activation.
+
+        Parameters
+        ----------
+        z : array_like, shape (...)
+            Pre-activations; lists and integers become float64, float32 stays float32.
+
+        Returns
+        -------
+        ndarray, shape of ``z`` (a NumPy scalar for a Python scalar)
+        """
         arr = as_float_array(z, "z")
         return _finish(self._forward(arr), z)
 
     def derivative(self, z):
-        """Derivative with respect to the pre-activation ``z`` (same shape as ``z``)."""
+        """Derivative with respect to the pre-activation ``z`` (not the output).
+
+        Parameters
+        ----------
+        z : array_like, shape (...)
+
+        Returns
+        -------
+        ndarray, shape of ``z`` (softmax: the Jacobian, one more axis of length K)
+        """
         arr = as_float_array(z, "z")
         return _finish(self._derivative(arr), z)
 
     def vjp(self, z, dout):
-        """Vector-Jacobian product ``dout * f'(z)``: the gradient that flows back to ``z``."""
+        """Vector-Jacobian product ``dout * f'(z)``: the gradient that flows back to ``z``.
+
+        Parameters
+        ----------
+        z : array_like, shape (...)
+            The pre-activation of the forward pass.
+        dout : array_like, shape of ``z``
+            Gradient of the loss with respect to the output.
+
+        Returns
+        -------
+        ndarray, shape of ``z``
+        """
         arr = as_float_array(z, "z")
         g = as_float_array(dout, "dout")
         if g.shape != arr.shape:
             raise ValueError(f"dout must have the shape of z {arr.shape}; got {g.shape}")
-        return g * self._derivative(arr)
+        return _finish(g * self._derivative(arr), z)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -176,7 +209,11 @@ class ReLU(Activation):
 
 
 class LeakyReLU(Activation):
-    r"""Leaky ReLU :math:`f(z) = z` for :math:`z > 0`, else :math:`\alpha z` (PyTorch's default :math:`\alpha = 0.01`)."""
+    r"""Leaky ReLU :math:`f(z) = z` for :math:`z > 0`, else :math:`\alpha z`.
+
+    The default :math:`\alpha = 0.01` is PyTorch's. Derivative 1 for :math:`z > 0`, else :math:`\alpha`
+    (also at 0, as in PyTorch).
+    """
 
     name = "leaky_relu"
     formula = r"f(z) = \begin{cases} z & z > 0 \\ \alpha z & z \le 0 \end{cases}"

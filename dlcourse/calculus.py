@@ -20,7 +20,7 @@ from typing import Callable, NamedTuple
 
 import sympy as sp
 
-__all__ = ["x", "activation_expr", "activation_derivative_expr", "softmax_exprs", "loss_expr",
+__all__ = ["x", "activation_expr", "activation_derivative_expr", "softmax_exprs", "loss_expr", "loss_derivative_expr",
            "Identity", "identities", "Step", "Derivation", "StepCheck", "check_derivation",
            "sigmoid_derivation", "tanh_derivation", "numpy_function", "DerivativeRule", "RuleCheck",
            "derivative_rules", "verify_rule", "verify_rules"]
@@ -106,6 +106,15 @@ def loss_expr(name: str, k: int = 3, delta=1) -> tuple[dict, sp.Expr]:
     if name in rows:
         return {"y": ys, "y_hat": ps}, rows[name]()
     raise ValueError(f"unknown loss {name!r}; expected one of {sorted(element) + sorted(rows)}")
+
+
+def loss_derivative_expr(name: str, k: int = 3, delta=1) -> tuple[dict, list | sp.Expr]:
+    """Symbols and the derivative of :func:`loss_expr` with respect to ``y_hat``
+    (one expression, or a list of ``k`` for the categorical losses)."""
+    syms, expr = loss_expr(name, k, delta)
+    if isinstance(syms["y_hat"], list):
+        return syms, [sp.diff(expr, v) for v in syms["y_hat"]]
+    return syms, sp.diff(expr, syms["y_hat"])
 
 
 class Identity(NamedTuple):

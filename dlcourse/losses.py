@@ -52,7 +52,7 @@ def _check_range(a: np.ndarray, name: str, low: float = 0.0, high: float = 1.0) 
     bad = (a < low) | (a > high)  # NaN compares False: it propagates instead
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"{name} must lie in [{low:g}, {high:g}]; got {a[idx]!r} at index {idx}")
+        raise ValueError(f"{name} must lie in [{low:g}, {high:g}]; got {a[idx].item()!r} at index {idx}")
 
 
 class Loss:
@@ -67,11 +67,36 @@ class Loss:
     gradient_formula = ""
 
     def __call__(self, y_true, y_pred) -> float:
+        """The loss, reduced as PyTorch's default does.
+
+        Parameters
+        ----------
+        y_true : array_like
+            Targets: shape ``(...)`` like ``y_pred`` for element-wise losses, ``(N, K)``
+            one-hot / probabilities or ``(N,)`` integer labels for the categorical ones.
+        y_pred : array_like
+            Predictions (probabilities, scores or logits, as the class says), e.g. ``(N, D)`` or ``(N, K)``.
+
+        Returns
+        -------
+        float
+        """
         t, p = self._validate(y_true, y_pred)
         return float(self._value(t, p))
 
     def gradient(self, y_true, y_pred) -> np.ndarray:
-        """Gradient of the loss with respect to ``y_pred`` (shape and dtype of ``y_pred``)."""
+        """Gradient of the (reduced) loss with respect to ``y_pred``.
+
+        Parameters
+        ----------
+        y_true, y_pred : array_like
+            As for calling the loss.
+
+        Returns
+        -------
+        ndarray
+            Shape and dtype of ``y_pred``.
+        """
         t, p = self._validate(y_true, y_pred)
         return np.asarray(self._gradient(t, p)).astype(p.dtype, copy=False)
 
@@ -165,14 +190,15 @@ class Hinge(Loss):
 
     name = "hinge"
     formula = r"L = \frac{1}{n}\sum_{i=1}^{n} \max(0,\, 1 - y_i \hat y_i)"
-    gradient_formula = r"\frac{\partial L}{\partial \hat y_i} = \begin{cases} -y_i/n & y_i \hat y_i < 1 \\ 0 & \text{otherwise} \end{cases}"
+    gradient_formula = (r"\frac{\partial L}{\partial \hat y_i} = "
+                        r"\begin{cases} -y_i/n & y_i \hat y_i < 1 \\ 0 & \text{otherwise} \end{cases}")
 
     def _validate(self, y_true, y_pred):
         t, p = super()._validate(y_true, y_pred)
         bad = (t != 1) & (t != -1)
         if bad.any():
             idx = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise ValueError(f"hinge labels y_true must be -1 or +1; got label {t[idx]!r} at index {idx} "
+            raise ValueError(f"hinge labels y_true must be -1 or +1; got label {t[idx].item()!r} at index {idx} "
                              "(map labels in {0, 1} with 2 * y - 1)")
         return t, p
 
@@ -197,7 +223,8 @@ class BinaryCrossEntropy(Loss):
 
     name = "binary_cross_entropy"
     formula = r"L = -\frac{1}{n}\sum_{i} \bigl[y_i \ln \hat y_i + (1 - y_i)\ln(1 - \hat y_i)\bigr]"
-    gradient_formula = r"\frac{\partial L}{\partial \hat y_i} = \frac{1}{n}\,\frac{\hat y_i - y_i}{\hat y_i(1 - \hat y_i)}"
+    gradient_formula = (r"\frac{\partial L}{\partial \hat y_i} = "
+                        r"\frac{1}{n}\,\frac{\hat y_i - y_i}{\hat y_i(1 - \hat y_i)}")
 
     def _validate(self, y_true, y_pred):
         t, p = super()._validate(y_true, y_pred)
@@ -257,12 +284,12 @@ def _check_labels(labels, p: np.ndarray) -> np.ndarray:
         bad = ~np.isfinite(y) | (y != np.round(y))
         if bad.any():
             idx = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise ValueError(f"labels y_true must be whole numbers; got label {y[idx]!r} at index {idx}")
+            raise ValueError(f"labels y_true must be whole numbers; got label {y[idx].item()!r} at index {idx}")
     k = p.shape[-1]
     bad = (y < 0) | (y >= k)
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"label {y[idx]!r} at index {idx} is out of range: y_pred has K={k} classes, "
+        raise ValueError(f"label {y[idx].item()!r} at index {idx} is out of range: y_pred has K={k} classes, "
                          f"so labels must be in 0..{k - 1}")
     return y.astype(np.intp)
 

@@ -16,6 +16,11 @@ def main(argv=None) -> int:
     unknown = sorted(set(args.areas) - set(AREAS))
     if unknown:
         parser.error(f"unknown area(s) {unknown}; expected some of {list(AREAS)}")
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        print("PyTorch is not installed: the cross-check compares with it (pip install torch)", file=sys.stderr)
+        return 2
     rows = run(args.areas, args.device)
     for line in format_table(rows):
         print(line)

@@ -24,7 +24,7 @@ def _inputs(shape=(4, 6)) -> tuple[np.ndarray, np.ndarray]:
     return z, rng.standard_normal(shape)
 
 
-def _torch_pairs(torch, device):
+def _torch_pairs(torch):
     """(label, our activation, torch function) for every activation and non-default parameters."""
     F = torch.nn.functional
     return [
@@ -60,7 +60,7 @@ def comparisons(device: str):
     zt = torch.tensor(z, dtype=torch.float64, device=device)
     # step: torch.heaviside has no autograd, so only the forward pass is compared
     yield Comparison("step", A.step(z), torch.heaviside(zt, torch.zeros((), dtype=torch.float64, device=device)))
-    for label, act, fn in _torch_pairs(torch, device):
+    for label, act, fn in _torch_pairs(torch):
         out, grad = _forward_and_grad(torch, fn, z, dout, device)
         yield Comparison(label, [act(z), act.vjp(z, dout)], [out, grad])
         if act.name not in ("softmax", "log_softmax"):
