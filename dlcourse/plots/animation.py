@@ -9,6 +9,7 @@ the last) and closes the figure so that it is not shown a second time.
 
 from __future__ import annotations
 
+from html import escape
 from typing import Callable, Sequence
 
 import numpy as np
@@ -46,7 +47,7 @@ def cap_frames(frames: Sequence, max_frames: int = DEFAULT_MAX_FRAMES) -> list:
     return [frames[i] for i in keep]
 
 
-def animate(fig, update: Callable, frames: Sequence, *, interval: int = 300,
+def animate(fig, update: Callable, frames: Sequence, *, alt: str | None = None, interval: int = 300,
             max_frames: int = DEFAULT_MAX_FRAMES, default_mode: str = "once", as_html: bool = True):
     """Build an animation of ``fig`` and return it as embeddable JavaScript HTML.
 
@@ -58,6 +59,9 @@ def animate(fig, update: Callable, frames: Sequence, *, interval: int = 300,
         ``update(frame)`` redraws the figure for one frame (its return value is ignored).
     frames : sequence
         The frames to show; more than ``max_frames`` are thinned by :func:`cap_frames`.
+    alt : str, optional
+        Alt text for the animation's image: what it shows, for readers who cannot see it.
+        Pass one; the default only says that this is an animation.
     interval : int
         Milliseconds between frames.
     max_frames : int
@@ -75,11 +79,15 @@ def animate(fig, update: Callable, frames: Sequence, *, interval: int = 300,
     import matplotlib.pyplot as plt
     from matplotlib.animation import FuncAnimation
 
+    if alt is not None and (not isinstance(alt, str) or not alt.strip()):
+        raise ValueError(f"alt must be a non-empty description of the animation; got {alt!r}")
     if default_mode not in ("once", "loop", "reflect"):
         raise ValueError(f"default_mode must be 'once', 'loop' or 'reflect'; got {default_mode!r}")
     kept = cap_frames(frames, max_frames)
     if not kept:
         raise ValueError("frames must hold at least one frame; got an empty sequence")
+    if alt is None:
+        alt = f"An animated figure of {len(kept)} frames; use the player's buttons to step through it."
 
     def draw(frame):
         update(frame)
@@ -89,6 +97,7 @@ def animate(fig, update: Callable, frames: Sequence, *, interval: int = 300,
                          cache_frame_data=False)
     html = anim.to_jshtml(default_mode=default_mode)
     plt.close(fig)
+    html = html.replace('<img id="_anim_img', f'<img alt="{escape(alt, quote=True)}" id="_anim_img', 1)
     if not as_html:
         return html
     from IPython.display import HTML

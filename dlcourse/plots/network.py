@@ -29,34 +29,36 @@ def draw_neuron(inputs=None, weights=None, bias=None, *, ax=None, activation_lab
     -------
     matplotlib Axes
     """
-    from matplotlib.patches import Circle
-
     if ax is None:
         import matplotlib.pyplot as plt
 
         _, ax = plt.subplots(figsize=(6.4, 3.2))
     n = len(inputs) if inputs is not None else 3
     ys = np.linspace(0.85, 0.15, n)
-    body = (0.55, 0.5)
+    body = np.array([0.55, 0.5])
     for j, yj in enumerate(ys):
         x_label = f"$x_{j + 1} = {inputs[j]:g}$" if inputs is not None else f"$x_{j + 1}$"
         w_label = f"$w_{j + 1} = {weights[j]:g}$" if weights is not None else f"$w_{j + 1}$"
-        ax.annotate("", xy=(body[0] - 0.09, body[1]), xytext=(0.17, yj),
+        start = np.array([0.17, yj])
+        ax.annotate("", xy=body - [0.07, 0], xytext=start,
                     arrowprops=dict(arrowstyle="->", color=PALETTE[0], lw=1.5))
         ax.text(0.02, yj, x_label, va="center", fontsize=10)
-        ax.text(0.30, (yj + body[1]) / 2 + 0.05, w_label, fontsize=9, color=PALETTE[0])
-    circle = Circle(body, 0.09, facecolor=OKABE_ITO["sky_blue"], edgecolor=OKABE_ITO["black"], alpha=0.6)
-    ax.add_patch(circle)
-    b_text = f"$+\\,b$\n$b={bias:g}$" if bias is not None else "$\\Sigma + b$"
-    ax.text(*body, "$\\Sigma$" if bias is None else b_text, ha="center", va="center", fontsize=9)
-    ax.annotate("", xy=(0.85, 0.5), xytext=(body[0] + 0.09, 0.5),
+        label_at = start + 0.3 * (body - start)
+        ax.text(label_at[0], label_at[1] + 0.04, w_label, fontsize=9, color=PALETTE[0],
+                ha="center", va="bottom", bbox=dict(facecolor="white", edgecolor="none", pad=0.5))
+    ax.scatter([body[0]], [body[1]], s=2600, c=OKABE_ITO["sky_blue"], edgecolors=OKABE_ITO["black"],
+               alpha=0.7, zorder=3)
+    ax.text(body[0], body[1], "$\\Sigma + b$", ha="center", va="center", fontsize=11, zorder=4)
+    if bias is not None:
+        ax.text(body[0], body[1] - 0.16, f"$b = {bias:g}$", ha="center", va="top", fontsize=9)
+    ax.annotate("", xy=(0.85, 0.5), xytext=(body[0] + 0.07, 0.5),
                 arrowprops=dict(arrowstyle="->", color=PALETTE[1], lw=2))
-    ax.text(0.71, 0.55, "$z$", fontsize=11)
+    ax.text(0.71, 0.53, "$z$", fontsize=11)
     ax.text(0.86, 0.5, f"$a = {activation_label}(z)$", va="center", fontsize=11)
-    ax.text(0.02, 0.98, "inputs (dendrites)", fontsize=8, color=OKABE_ITO["black"], alpha=0.7)
-    ax.text(0.45, 0.22, "cell body: sum and activation", fontsize=8, alpha=0.7)
+    ax.text(0.02, 0.98, "inputs (dendrites)", fontsize=8, alpha=0.7)
+    ax.text(body[0], 0.08, "cell body: sum and activation", fontsize=8, alpha=0.7, ha="center")
     ax.text(0.74, 0.40, "output (axon)", fontsize=8, alpha=0.7)
-    ax.text(0.26, 0.98, "weights (synapses)", fontsize=8, color=PALETTE[0], alpha=0.9)
+    ax.text(0.28, 0.98, "weights (synapses)", fontsize=8, color=PALETTE[0], alpha=0.9)
     ax.set_xlim(0, 1.05)
     ax.set_ylim(0, 1.02)
     ax.axis("off")
@@ -90,8 +92,8 @@ def draw_network(layer_sizes, *, ax=None, layer_labels=None, max_units: int = 10
         positions.append([(x, y) for y in ys])
         colour = PALETTE[0] if i == 0 else (PALETTE[1] if i == len(sizes) - 1 else PALETTE[2])
         ax.scatter([x] * shown, ys, s=220, c=colour, edgecolors=OKABE_ITO["black"], zorder=3)
-        label = layer_labels[i] + f"\n{size} units"
-        ax.text(x, 0.02, label, ha="center", va="bottom", fontsize=8)
+        label = layer_labels[i] + f"\n{size} unit{'s' if size != 1 else ''}"
+        ax.text(x, 0.06, label, ha="center", va="top", fontsize=8)
         if size > shown:
             ax.text(x + 0.03, 0.5, "...", fontsize=12)
     for left, right in zip(positions[:-1], positions[1:]):
@@ -99,6 +101,6 @@ def draw_network(layer_sizes, *, ax=None, layer_labels=None, max_units: int = 10
             for (x1, y1) in right:
                 ax.plot([x0, x1], [y0, y1], color=OKABE_ITO["black"], lw=0.5, alpha=0.35, zorder=1)
     ax.set_xlim(0, 1)
-    ax.set_ylim(0, 0.95)
+    ax.set_ylim(-0.08, 0.95)
     ax.axis("off")
     return ax
