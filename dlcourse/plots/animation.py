@@ -98,8 +98,21 @@ def animate(fig, update: Callable, frames: Sequence, *, alt: str | None = None, 
     html = anim.to_jshtml(default_mode=default_mode)
     plt.close(fig)
     html = html.replace('<img id="_anim_img', f'<img alt="{escape(alt, quote=True)}" id="_anim_img', 1)
+    html = _without_remote_css(html)
     if not as_html:
         return html
     from IPython.display import HTML
 
     return HTML(html)
+
+
+def _without_remote_css(html: str) -> str:
+    """Drop the player's <link> to Font Awesome on a CDN, so the page loads offline.
+
+    matplotlib's player links Font Awesome 4 from maxcdn; the book's theme already
+    ships Font Awesome (whose ``fa`` class names cover the player's icons), and each
+    button keeps its ``title`` as a text label.
+    """
+    import re
+
+    return re.sub(r'<link[^>]+href="https?://[^"]*font-awesome[^"]*"[^>]*>\s*', "", html)
