@@ -29,7 +29,10 @@ $(STAMP): pyproject.toml constraints.txt
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --builder html --warningiserror --keep-going
 
-book-clean:
+book-bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
 	rm -rf _build
 
 test: $(STAMP) book
@@ -37,6 +40,9 @@ test: $(STAMP) book
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -m "not book and not grading and not browser" tests
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf _build .pytest_cache
