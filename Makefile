@@ -26,6 +26,13 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
+# One BLAS/OpenMP thread per process for the book and the tests: on a small shared
+# machine several threads per process made chapters and workers several times slower.
+# (`make bench` keeps the defaults: it measures the machine as a user would have it.)
+book test test-fast: export OPENBLAS_NUM_THREADS := 1
+book test test-fast: export OMP_NUM_THREADS := 1
+book test test-fast: export MKL_NUM_THREADS := 1
+
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --builder html --warningiserror --keep-going
 

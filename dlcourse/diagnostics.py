@@ -30,9 +30,9 @@ class LayerStats(NamedTuple):
     fraction_zero: float       #: share of outputs exactly 0 (inactive ReLUs)
     fraction_saturated: float  #: share of sigmoid/tanh outputs within 1% of their limits
     grad_output_std: float     #: std of dL/d(output), the gradient arriving from above
-    grad_output_mean_abs: float  #: mean |dL/d(output)|
+    grad_output_mean_abs: float  #: mean of the absolute values of dL/d(output)
     weight_grad_norm: float    #: Frobenius norm of dL/dW (Dense layers)
-    weight_grad_mean_abs: float  #: mean |dL/dW| (Dense layers)
+    weight_grad_mean_abs: float  #: mean of the absolute values of dL/dW (Dense layers)
 
 
 def _saturation(layer, out) -> float:

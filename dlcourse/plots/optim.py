@@ -14,7 +14,10 @@ import numpy as np
 
 from . import PALETTE, color
 
-__all__ = ["plot_descent_1d", "plot_learning_rate_grid", "plot_schedules", "plot_curves",
+#: Line styles cycled with the palette, so that paths differ in more than colour.
+LINESTYLES = ("-", "--", "-.", ":")
+
+__all__ = ["LINESTYLES", "plot_descent_1d", "plot_learning_rate_grid", "plot_schedules", "plot_curves",
            "surface_grid", "plot_contours", "plot_trajectories", "plot_trajectory_grid",
            "race_animation"]
 
@@ -78,9 +81,10 @@ def plot_learning_rate_grid(traces: dict, *, f=np.square, span: float = 12.0):
     fig, axes = new_figure(1, len(traces), width=min(2.6 * len(traces), 13), height=2.8, sharey=True)
     for ax, (lr, trace) in zip(np.atleast_1d(axes), traces.items()):
         trace = np.asarray(trace, dtype=float)
-        shown = trace[np.abs(trace) <= span * 3]
+        shown = trace[: int(np.argmax(np.abs(trace) > span * 1.25)) or len(trace)]
         plot_descent_1d(shown, f=f, ax=ax, span=span, title=rf"$\eta$ = {lr:g}")
-        ax.set_ylim(-5, f(span) * 1.05)
+        ax.set_xlim(-span * 1.3, span * 1.3)
+        ax.set_ylim(-0.05 * f(span), f(span) * 1.45)
         ax.text(0.5, 0.9, f"after {len(trace) - 1} steps:\n$x$ = {trace[-1]:.3g}", transform=ax.transAxes,
                 ha="center", va="top", fontsize=8)
     return fig
@@ -147,13 +151,12 @@ def plot_curves(histories: dict, key: str = "val_loss", *, ax=None, x: str = "ep
 
 
 def surface_grid(surface, resolution: int = 160):
-    """Evaluate a test surface on a grid over its plotting bounds.
+    """Evaluate a test surface on a grid over its plotting box.
 
     Parameters
     ----------
-    surface : dlcourse.surfaces surface
-        Has ``bounds`` ``((x_min, x_max), (y_min, y_max))`` and is callable on an
-        array of points of shape (..., 2).
+    surface : dlcourse.surfaces.Surface
+        Has ``box`` ``((x_min, x_max), (y_min, y_max))`` and ``value(x, y)``.
     resolution : int
         Grid points per axis.
 
@@ -161,19 +164,17 @@ def surface_grid(surface, resolution: int = 160):
     -------
     X, Y, Z : ndarray, shape (resolution, resolution)
     """
-    (x0, x1), (y0, y1) = surface.bounds
-    X, Y = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
-    Z = np.asarray(surface(np.stack([X, Y], axis=-1)), dtype=float)
-    return X, Y, Z
+    X, Y, Z = surface.grid(resolution)
+    return X, Y, np.asarray(Z, dtype=float)
 
 
-def plot_contours(surface, *, ax=None, levels: int = 25, resolution: int = 160):
+def plot_contours(surface, *, ax=None, levels: int = 25, resolution: int = 120):
     """Contour lines of a surface (log-spaced above its minimum) and its minimum as a star.
 
     Parameters
     ----------
-    surface : dlcourse.surfaces surface
-        See :func:`surface_grid`; ``surface.minimum`` (shape (2,)) is marked when present.
+    surface : dlcourse.surfaces.Surface
+        See :func:`surface_grid`; ``surface.minimum`` (x, y) is marked with a star.
     ax : matplotlib Axes, optional
     levels : int
         Number of contour levels.
@@ -192,11 +193,12 @@ def plot_contours(surface, *, ax=None, levels: int = 25, resolution: int = 160):
     low = Z.min()
     shifted = Z - low + 1e-3
     lv = np.geomspace(shifted.min() * 1.5, shifted.max(), levels) + low - 1e-3
-    ax.contour(X, Y, Z, levels=np.unique(lv), colors=color("black"), linewidths=0.4, alpha=0.45)
+    ax.contour(X, Y, Z, levels=np.unique(lv), colors=color("black"), linewidths=0.4, alpha=0.45,
+               negative_linestyles="solid")
     minimum = getattr(surface, "minimum", None)
     if minimum is not None:
         ax.plot(*np.asarray(minimum, dtype=float), "*", color=color("black"), markersize=10)
-    (x0, x1), (y0, y1) = surface.bounds
+    (x0, x1), (y0, y1) = surface.box
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_xlabel("$x$")
@@ -205,36 +207,40 @@ def plot_contours(surface, *, ax=None, levels: int = 25, resolution: int = 160):
     return ax
 
 
-def plot_trajectories(surface, paths: dict, *, ax=None, upto: int | None = None, legend: bool = True):
+def plot_trajectories(surface, paths: dict, *, ax=None, upto: int | None = None, legend: bool = True,
+                      levels: int = 25, resolution: int = 120):
     """Optimizer paths over the contours of ``surface``.
 
     Parameters
     ----------
-    surface : dlcourse.surfaces surface
+    surface : dlcourse.surfaces.Surface
     paths : dict of str to array_like, shape (S, 2)
         Optimizer name to its iterates (the start first).
     ax : matplotlib Axes, optional
     upto : int, optional
         Draw only the first ``upto`` points of each path (for animation frames).
     legend : bool
+    levels, resolution : int
+        Passed to :func:`plot_contours`.
 
     Returns
     -------
     dict
         ``{"ax": ax, "lines": {name: Line2D}}``.
     """
-    ax = plot_contours(surface, ax=ax)
+    ax = plot_contours(surface, ax=ax, levels=levels, resolution=resolution)
     lines = {}
     for i, (name, path) in enumerate(paths.items()):
         path = np.asarray(path, dtype=float)[: upto]
-        (line,) = ax.plot(path[:, 0], path[:, 1], "-", color=PALETTE[i % len(PALETTE)], label=name,
-                          linewidth=1.5, marker="o", markersize=2, markevery=[len(path) - 1])
+        (line,) = ax.plot(path[:, 0], path[:, 1], LINESTYLES[i % len(LINESTYLES)], label=name,
+                          color=PALETTE[i % len(PALETTE)], linewidth=1.5, marker="o", markersize=4,
+                          markevery=[len(path) - 1])
         lines[name] = line
     if paths:
         start = np.asarray(next(iter(paths.values())), dtype=float)[0]
         ax.plot(*start, "o", color=color("black"), markersize=5)
     if legend:
-        ax.legend(loc="upper left", fontsize=7)
+        ax.legend(loc="upper left", fontsize=7, framealpha=0.8, frameon=True)
     return {"ax": ax, "lines": lines}
 
 
@@ -264,15 +270,17 @@ def plot_trajectory_grid(runs: dict, *, ncols: int = 2):
     return fig
 
 
-def race_animation(surface, paths: dict, *, max_frames: int = 30, interval: int = 200,
-                   title: str = "", size=(5.6, 4.4)):
+def race_animation(surface, paths: dict, *, alt: str | None = None, max_frames: int = 16,
+                   interval: int = 250, title: str = "", size=(5.0, 3.8), dpi: int = 56):
     """The optimizer race: every path grows step by step over the contours.
 
     Parameters
     ----------
-    surface : dlcourse.surfaces surface
+    surface : dlcourse.surfaces.Surface
     paths : dict of str to array_like, shape (S, 2)
         All paths should have the same number of steps S.
+    alt : str, optional
+        Alt text of the animation (what it shows); by default it names the optimizers.
     max_frames : int
         Cap on stored frames (see :func:`dlcourse.plots.animation.cap_frames`).
     interval : int
@@ -280,18 +288,21 @@ def race_animation(surface, paths: dict, *, max_frames: int = 30, interval: int 
     title : str
     size : tuple of float
         Figure size in inches.
+    dpi : int
+        Resolution of the stored frames (lower keeps the page light).
 
     Returns
     -------
     IPython.display.HTML
         The animation with its JavaScript player.
     """
+    import matplotlib as mpl
     import matplotlib.pyplot as plt
 
     from .animation import animate
 
     fig, ax = plt.subplots(figsize=size)
-    drawn = plot_trajectories(surface, paths, ax=ax, upto=1)
+    drawn = plot_trajectories(surface, paths, ax=ax, upto=1, levels=15, resolution=70)
     arrays = {name: np.asarray(p, dtype=float) for name, p in paths.items()}
     steps = max(len(p) for p in arrays.values())
 
@@ -302,5 +313,9 @@ def race_animation(surface, paths: dict, *, max_frames: int = 30, interval: int 
             line.set_markevery([len(part) - 1])
         ax.set_title(f"{title} step {frame}".strip())
 
-    return animate(fig, update, list(range(steps)), interval=interval, max_frames=max_frames,
-                   default_mode="once")
+    if alt is None:
+        alt = (f"Animation of {len(arrays)} optimizer paths ({', '.join(arrays)}) growing step by step "
+               f"over the contour lines of the {getattr(surface, 'name', 'test')} surface.")
+    with mpl.rc_context({"savefig.dpi": dpi}):
+        return animate(fig, update, list(range(steps)), alt=alt, interval=interval, max_frames=max_frames,
+                       default_mode="once")
