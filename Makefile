@@ -10,6 +10,8 @@ export DLCOURSE_PROGRESS := 0
 export PYTHONHASHSEED := 0
 JOBS ?= 2
 
+include exercises/instructor.mk
+
 .PHONY: help venv book book-clean test test-fast bench assignments autograde feedback grades clean
 
 help:
@@ -33,7 +35,8 @@ book test test-fast: export OPENBLAS_NUM_THREADS := 1
 book test test-fast: export OMP_NUM_THREADS := 1
 book test test-fast: export MKL_NUM_THREADS := 1
 
-book: $(STAMP)
+# The exercise pages link the released (student) notebooks, so they are generated first.
+book: $(STAMP) assignments
 	$(BIN)/jupyter-book build . --builder html --warningiserror --keep-going
 
 book-bench: $(STAMP)

@@ -203,9 +203,10 @@ class Part:
         """The cases to run: fixed ones, then random draws from a generator seeded with ``seed``.
 
         ``hidden=False`` gives the visible set (what a learner's own checks run);
-        ``hidden=True`` gives only the hidden set. ``seed=None`` is the course's fixed
-        seed, so learners see the same cases every time; the out-of-kernel grader
-        passes a seed of its own.
+        ``hidden=True`` gives only the hidden set. ``seed`` is a non-negative int;
+        ``None`` is the course's fixed seed (0), so learners see the same cases every
+        time; the out-of-kernel grader passes a seed of its own. The fixed cases are the
+        same for every seed.
         """
         fixed = self.hidden_fixed if hidden else self.fixed
         draw = self.hidden_draw if hidden else self.draw

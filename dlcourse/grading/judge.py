@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ..exercises.base import Case, Mistake, Part
+from ..exercises.base import Case, Part
+from .diagnose import diagnose
 
 __all__ = ["Outcome", "CaseVerdict", "Report", "grade_outcomes", "judge_case", "compare_value"]
 
@@ -90,60 +91,17 @@ def _fmt(x) -> str:
         return repr(x)
 
 
-def _first_array_arg(c: Case):
-    for a in c.args:
-        if isinstance(a, np.ndarray) and a.ndim >= 1:
-            return a
-    return None
+def _compare_int(expected, got, hidden: bool, what: str) -> str:
+    if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, np.integer)):
+        return (f"{what}expected an integer (int), got {type(got).__name__} {got!r}"
+                + ("; use // (floor division) or int()" if isinstance(got, (float, np.floating)) else ""))
+    if int(got) != int(expected):
+        return f"{what}expected {int(expected)}, got {int(got)}" if not hidden else f"{what}wrong value {int(got)}"
+    return ""
 
 
-def generic_mistakes(c: Case) -> list[Mistake]:
-    """Mistakes that fit any array result: sign, factor 2, batch-size and element-count factors."""
-    out = [
-        Mistake.transforms("sign flipped", "the sign is flipped: you return minus the right answer "
-                           "(check the order of a subtraction, or a missing minus sign)", lambda e: -e),
-        Mistake.transforms("factor 2", "you are off by a factor of 2 (a missing or extra 2, or 1/2)", lambda e: 2 * e),
-        Mistake.transforms("factor 1/2", "you are off by a factor of 1/2 (a missing or extra 2, or 1/2)", lambda e: e / 2),
-    ]
-    first = _first_array_arg(c)
-    if first is not None and first.shape[0] > 2:
-        n = first.shape[0]
-        out += [
-            Mistake.transforms("batch size", f"you are off by a factor of the batch size N = {n}: "
-                               "a sum where a mean over the batch was asked", lambda e, n=n: e * n),
-            Mistake.transforms("batch size", f"you are off by a factor of 1/N (N = {n}): "
-                               "an extra mean over the batch, or a division by N twice", lambda e, n=n: e / n),
-        ]
-        if first.size != n:
-            m = first.size
-            out += [
-                Mistake.transforms("element count", f"you are off by a factor of the number of elements ({m}): "
-                                   "a sum where a mean over all elements was asked", lambda e, m=m: e * m),
-                Mistake.transforms("element count", f"you are off by a factor of 1/{m}: a mean over all "
-                                   "elements where another reduction was asked", lambda e, m=m: e / m),
-            ]
-    return out
-
-
-def compare_value(expected, got, part: Part, hidden: bool, name: str = "") -> str:
-    """Return ``""`` if ``got`` matches ``expected`` under the part's rules, else the problem in words."""
-    what = f"{name}: " if name else ""
-    if got is None:
-        return f"{what}your function returned None (did you forget `return`?)"
-    if part.dtype == "int":
-        if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, np.integer)):
-            return (f"{what}expected an integer (int), got {type(got).__name__} {got!r}"
-                    + ("; use // (floor division) or int()" if isinstance(got, (float, np.floating)) else ""))
-        if int(got) != int(expected):
-            return f"{what}expected {int(expected)}, got {int(got)}" if not hidden else f"{what}wrong value {int(got)}"
-        return ""
-    try:
-        g = np.asarray(got)  # drops ndarray subclasses (a lying __eq__ is never used)
-    except (TypeError, ValueError):
-        return f"{what}your function returned {type(got).__name__}, which is not array-like"
-    e = np.asarray(expected)
-    if g.dtype.kind not in "biuf":
-        return f"{what}expected numbers, got an array of dtype {g.dtype} ({type(got).__name__})"
+def _compare_layout(e: np.ndarray, g: np.ndarray, part: Part, what: str) -> str:
+    """Shape, then dtype: checked before any value, so broadcasting cannot hide a wrong shape."""
     if g.shape != e.shape:
         hint = ""
         if g.ndim == 2 and g.shape == e.shape[::-1]:
@@ -156,6 +114,26 @@ def compare_value(expected, got, part: Part, hidden: bool, name: str = "") -> st
         return f"{what}wrong dtype: expected {e.dtype} (the input's dtype), got {g.dtype}"
     if part.dtype == "float" and g.dtype.kind != "f":
         return f"{what}wrong dtype: expected a floating-point result, got {g.dtype}"
+    return ""
+
+
+def compare_value(expected, got, part: Part, hidden: bool, name: str = "") -> str:
+    """Return ``""`` if ``got`` matches ``expected`` under the part's rules, else the problem in words."""
+    what = f"{name}: " if name else ""
+    if got is None:
+        return f"{what}your function returned None (did you forget `return`?)"
+    if part.dtype == "int":
+        return _compare_int(expected, got, hidden, what)
+    try:
+        g = np.asarray(got)  # drops ndarray subclasses (a lying __eq__ is never used)
+    except (TypeError, ValueError):
+        return f"{what}your function returned {type(got).__name__}, which is not array-like"
+    e = np.asarray(expected)
+    if g.dtype.kind not in "biuf":
+        return f"{what}expected numbers, got an array of dtype {g.dtype} ({type(got).__name__})"
+    layout = _compare_layout(e, g, part, what)
+    if layout:
+        return layout
     rtol, atol = part.tolerance.for_dtypes(g.dtype, e.dtype)
     with np.errstate(all="ignore"):
         gf, ef = g.astype(np.float64), e.astype(np.float64)
@@ -177,50 +155,6 @@ def compare_value(expected, got, part: Part, hidden: bool, name: str = "") -> st
             f"expected {_fmt(ef[idx])}, got {_fmt(gf[idx])}")
 
 
-def _matches(pred, got, part: Part, expected) -> bool:
-    """Does ``got`` equal the mistake's prediction ``pred`` while the prediction differs from ``expected``?"""
-    try:
-        p, g, e = np.asarray(pred, dtype=np.float64), np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    except (TypeError, ValueError):
-        return False
-    if p.shape != g.shape:
-        return False
-    rtol, atol = part.tolerance.for_dtypes(np.float32)  # a diagnosis may be a little loose
-    with np.errstate(all="ignore"):
-        if p.shape == e.shape and np.allclose(p, e, rtol=rtol, atol=atol, equal_nan=True):
-            return False
-        return bool(np.allclose(g, p, rtol=rtol, atol=atol, equal_nan=True))
-
-
-def _diagnose(part: Part, c: Case, expected, got, index: int | None, outcome: Outcome) -> list[str]:
-    """Messages of the known mistakes that explain ``got`` (component ``index`` of a tuple output)."""
-    found: list[str] = []
-    for m in list(part.mistakes) + generic_mistakes(c):
-        if m.on_warning is not None:
-            if any(m.on_warning in w for w in outcome.warnings):
-                found.append(f"{m.name}: {m.message}")
-            continue
-        try:
-            pred = m.predict(c, expected if index is None else tuple(expected))
-        except Exception:  # a mistake that does not apply to this input  # noqa: BLE001
-            continue
-        if index is not None:
-            if not isinstance(pred, tuple) or len(pred) <= index:
-                continue
-            pred = pred[index]
-        exp = expected if index is None else expected[index]
-        if _matches(pred, got, part, exp):
-            found.append(f"{m.name}: {m.message}")
-    # a transposed result of a square matrix has the right shape: test it too
-    g = np.asarray(got) if not isinstance(got, tuple) else None
-    exp = np.asarray(expected if index is None else expected[index])
-    if g is not None and g.ndim == 2 and exp.ndim == 2 and g.shape[::-1] == exp.shape and g.shape != exp.shape:
-        if np.allclose(g.T.astype(float), exp.astype(float), rtol=1e-4, atol=1e-6):
-            found.append("transposed: your result is the transpose of the right one (check the order of a "
-                         "matrix product, or which axis is which)")
-    return found
-
-
 def judge_case(part: Part, c: Case, outcome: Outcome, expected) -> CaseVerdict:
     """Judge one case: error, delegation, mutation, warnings (stability parts), then each output component."""
     n = max(1, len(part.outputs))
@@ -236,7 +170,7 @@ def judge_case(part: Part, c: Case, outcome: Outcome, expected) -> CaseVerdict:
             return CaseVerdict(c, False, fail, "not implemented yet (the body still raises NotImplementedError)")
         return CaseVerdict(c, False, fail, f"your function raised {outcome.error}")
     if part.stability and outcome.warnings:
-        diags = _diagnose(part, c, expected, outcome.value, None, outcome) if not part.outputs else []
+        diags = diagnose(part, c, expected, outcome.value, None, outcome) if not part.outputs else []
         if not any(d.startswith("overflow") for d in diags) and any("overflow" in w for w in outcome.warnings):
             diags.append("overflow at large inputs: an exponential overflowed; rewrite so that every "
                          "exponent is <= 0 (exp(-|z|), or subtract the maximum first)")
@@ -253,8 +187,11 @@ def judge_case(part: Part, c: Case, outcome: Outcome, expected) -> CaseVerdict:
         oks.append(not problem)
         if problem:
             problems.append(problem)
-            found = _diagnose(part, c, expected, g, i if part.outputs else None, outcome)
+            found = diagnose(part, c, expected, g, i if part.outputs else None, outcome)
             diags += [f"{name}: {d}" if name else d for d in found if d not in diags]
+    if any("finite number was expected" in p for p in problems) and any("overflow" in w for w in outcome.warnings):
+        diags.append("overflow at large inputs: an exponential overflowed; keep every exponent <= 0 "
+                     "(exp(-|z|), or subtract the maximum first)")
     if outcome.mutated:
         names = ", ".join(f"`{m}`" for m in outcome.mutated)
         return CaseVerdict(c, False, fail, f"your function changed its argument {names} in place",

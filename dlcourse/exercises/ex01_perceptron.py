@@ -1,0 +1,180 @@
+"""ex01_perceptron: the step rule, the perceptron's prediction, its update rule and training loop.
+
+References: :data:`dlcourse.activations.step` (strict ``z > 0``) for the step; the
+Rosenblatt rule as small functions here (tested against :mod:`dlcourse.perceptron`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Mistake, Part, case
+
+A = "ex01_perceptron"
+GATES = {
+    "AND": [0, 0, 0, 1], "OR": [0, 1, 1, 1], "NAND": [1, 1, 1, 0], "XOR": [0, 1, 1, 0],
+}
+GATE_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
+
+
+def ref_step(z):
+    from dlcourse.activations import step
+
+    return step(np.asarray(z))
+
+
+def ref_predict(X, w, b):
+    return ref_step(np.asarray(X) @ np.asarray(w) + b)
+
+
+def ref_update(x, y, w, b, lr):
+    """One Rosenblatt step: ``err = y - step(x . w + b)``; ``w + lr err x``, ``b + lr err``."""
+    err = y - float(ref_step(np.asarray(x) @ w + b))
+    return w + lr * err * np.asarray(x), float(b + lr * err)
+
+
+def ref_train(X, y, lr=0.1, epochs=10):
+    """Start from zeros; for each epoch visit the samples in order and apply the update."""
+    w, b = np.zeros(np.shape(X)[1]), 0.0
+    for _ in range(epochs):
+        for xi, yi in zip(X, y):
+            w, b = ref_update(xi, yi, w, b, lr)
+    return w, b
+
+
+def _ge_step(z):
+    return (np.asarray(z) >= 0).astype(np.float64)
+
+
+# ---- inputs ------------------------------------------------------------------------------
+def _step_fixed():
+    return [case(np.array([-2.0, -0.5, 0.0, 0.5, 2.0]), kind="a vector with an exact 0"),
+            case(np.array([[0.0, 1.0], [-1.0, 0.0]]), kind="a 2-D array with zeros")]
+
+
+def _step_draw(rng):
+    return case(rng.normal(size=(int(rng.integers(2, 6)), 3)).round(1), kind="random 2-D array (some zeros)")
+
+
+def _step_hidden():
+    return [case(np.array([0.0, -0.0, 1e-12, -1e-12, 1e4, -1e4], dtype=np.float32), kind="float32 edge values"),
+            case(np.zeros((3, 2)), kind="all zeros")]
+
+
+def _separable(rng, n=None, d=None):
+    n = n or int(rng.integers(6, 12))
+    d = d or int(rng.integers(2, 4))
+    X = rng.integers(-3, 4, size=(n, d)).astype(np.float64)
+    w_true = rng.integers(-2, 3, size=d).astype(np.float64)
+    y = (X @ w_true + 0.5 > 0).astype(np.float64)
+    return X, y
+
+
+def _predict_fixed():
+    return [case(GATE_X, np.array([1.0, 1.0]), -1.0, kind="OR gate weights (net input exactly 0 on [0, 1])"),
+            case(GATE_X, np.array([0.5, 0.5]), -0.7, kind="AND gate weights")]
+
+
+def _predict_draw(rng):
+    X = rng.integers(-2, 3, size=(int(rng.integers(3, 7)), 3)).astype(np.float64)
+    return case(X, rng.integers(-2, 3, size=3).astype(np.float64), float(rng.integers(-1, 2)),
+                kind="random integer inputs (ties at 0)")
+
+
+def _predict_hidden():
+    return [case(np.zeros((2, 4)), np.zeros(4), 0.0, kind="zero weights and bias"),
+            case(np.eye(3), np.array([2.0, -1.0, 0.0]), 0.0, kind="identity inputs")]
+
+
+def _update_fixed():
+    return [case(np.array([1.0, 1.0]), 1.0, np.array([0.0, 0.0]), 0.0, 0.1,
+                 kind="AND gate from zero weights at input [1, 1]"),
+            case(np.array([0.0, 0.0]), 0.0, np.array([0.0, 0.0]), 0.0, 0.1,
+                 kind="input [0, 0] with zero weights (net input exactly 0)"),
+            case(np.array([1.0, 0.0]), 0.0, np.array([0.3, 0.2]), 0.0, 0.5, kind="false positive"),
+            case(np.array([0.5, -1.0, 2.0]), 1.0, np.array([1.0, 1.0, 1.0]), 0.5, 0.1, kind="already right")]
+
+
+def _update_draw(rng):
+    d = int(rng.integers(2, 5))
+    return case(rng.normal(size=d).round(2), float(rng.integers(0, 2)), rng.normal(size=d).round(2),
+                round(float(rng.normal()), 2), float(rng.choice([0.05, 0.1, 0.5])), kind="random sample and weights")
+
+
+def _update_hidden():
+    return [case(np.array([2.0, -3.0]), 1.0, np.array([1.5, 1.0]), 0.0, 1.0, kind="net input exactly 0, label 1"),
+            case(np.array([1.0, 2.0, 3.0, 4.0]), 0.0, np.array([0.1, 0.1, 0.1, 0.1]), 0.2, 0.25,
+                 kind="false positive with 4 features")]
+
+
+def _train_fixed():
+    return [case(GATE_X, np.array(GATES["AND"], float), 0.1, 10, kind="AND gate, lr 0.1, 10 epochs"),
+            case(GATE_X, np.array(GATES["OR"], float), 0.5, 5, kind="OR gate, lr 0.5, 5 epochs")]
+
+
+def _train_draw(rng):
+    X, y = _separable(rng)
+    return case(X, y, float(rng.choice([0.1, 0.5, 1.0])), int(rng.integers(1, 8)), kind="random separable data")
+
+
+def _train_hidden():
+    return [case(GATE_X, np.array(GATES["NAND"], float), 0.1, 20, kind="NAND gate"),
+            case(GATE_X, np.array(GATES["XOR"], float), 0.1, 7, kind="XOR (never converges)")]
+
+
+def _update_sign(x, y, w, b, lr):
+    err = float(ref_step(np.asarray(x) @ w + b)) - y
+    return w + lr * err * x, b + lr * err
+
+
+def _update_no_lr(x, y, w, b, lr):
+    err = y - float(ref_step(np.asarray(x) @ w + b))
+    return w + err * x, b + err
+
+
+def _update_ge(x, y, w, b, lr):
+    err = y - float(_ge_step(np.asarray(x) @ w + b))
+    return w + lr * err * x, b + lr * err
+
+
+def _train_with(update):
+    def train(X, y, lr=0.1, epochs=10):
+        w, b = np.zeros(np.shape(X)[1]), 0.0
+        for _ in range(epochs):
+            for xi, yi in zip(X, y):
+                w, b = update(xi, yi, w, b, lr)
+        return w, b
+    return train
+
+
+GE = ("the step is 1 only for z > 0; at z = 0 it is 0 (the strict rule that the AND-gate "
+      "trace needs)")
+
+PARTS = [
+    Part(A, "step_matches_reference", "step", ("z",), ref_step, 1, _step_fixed, _step_draw, 3,
+         _step_hidden, None, 0, dtype="any",
+         mistakes=(Mistake.calls(">= instead of >", GE, _ge_step),),
+         title="step(z) is 1 where z > 0 and 0 elsewhere, element-wise"),
+    Part(A, "predict_matches_reference", "perceptron_predict", ("X", "w", "b"), ref_predict, 1,
+         _predict_fixed, _predict_draw, 3, _predict_hidden, None, 0, dtype="any",
+         mistakes=(Mistake.calls(">= instead of >", GE, lambda X, w, b: _ge_step(X @ w + b)),
+                   Mistake.calls("no step", "you return the net input X @ w + b; apply step to it",
+                                 lambda X, w, b: X @ w + b),
+                   Mistake.calls("bias missing", "the bias b is missing from the net input",
+                                 lambda X, w, b: ref_step(X @ w))),
+         depends_on=("step",), title="perceptron_predict(X, w, b) = step(X @ w + b)"),
+    Part(A, "update_matches_reference", "perceptron_update", ("x", "y", "w", "b", "lr"), ref_update, 2,
+         _update_fixed, _update_draw, 4, _update_hidden, _update_draw, 3, dtype="float", outputs=("w", "b"),
+         partial=True,
+         mistakes=(Mistake.calls("error sign flipped", "the error is y - y_hat (label minus prediction), "
+                                 "not y_hat - y", _update_sign),
+                   Mistake.calls("learning rate missing", "multiply the change by the learning rate lr",
+                                 _update_no_lr),
+                   Mistake.calls(">= instead of >", GE, _update_ge)),
+         depends_on=("step",), title="one Rosenblatt update returns the new (w, b)"),
+    Part(A, "training_matches_reference", "train_perceptron", ("X", "y", "lr", "epochs"), ref_train, 2,
+         _train_fixed, _train_draw, 3, _train_hidden, _train_draw, 3, dtype="float", outputs=("w", "b"),
+         mistakes=(Mistake.calls(">= instead of >", GE, _train_with(_update_ge)),
+                   Mistake.calls("error sign flipped", "the error is y - y_hat", _train_with(_update_sign))),
+         depends_on=("perceptron_update",), title="train_perceptron from zeros, samples in order"),
+]
