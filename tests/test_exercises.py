@@ -313,7 +313,10 @@ def _public_lines() -> set:
 
 @pytest.mark.book
 def test_built_book_holds_no_solution_and_no_hidden_test_line(book_html):
-    """Does the built book (pages and downloadable notebooks) hold none of the solution or hidden-test lines?"""
+    """Does the built book (pages and downloadable notebooks) hold none of the solution or hidden-test lines?
+
+    This is also the browser suite's check that no built file leaks a solution (issue 12).
+    """
     public = _public_lines()
     secrets = set()
     for a in ASSIGNMENTS:
@@ -328,5 +331,6 @@ def test_built_book_holds_no_solution_and_no_hidden_test_line(book_html):
             text = _visible_text(path)
         else:
             continue
-        leaked = sorted(s for s in secrets if s in text)
+        # whole lines: a docstring may state the formula that a solution line then computes
+        leaked = sorted(secrets & {line.strip() for line in text.split("\n")})
         assert not leaked, f"{path.relative_to(book_html)} shows solution or hidden-test lines: {leaked[:3]}"
