@@ -35,6 +35,9 @@ from pathlib import Path
 __all__ = ["Limits", "Isolation", "detect", "Workspace", "slot_user", "command_prefix", "clean_env"]
 
 GiB = 1024 ** 3
+#: Variables passed into the sandbox: they select numerical kernels (OpenBLAS core type,
+#: MKL reproducibility, NumPy CPU features), so learner code rounds as the reference does.
+PASS_ENV_PREFIXES = ("OPENBLAS_", "GOTOBLAS_", "MKL_CBWR", "MKL_ENABLE_INSTRUCTIONS", "NPY_DISABLE_CPU_FEATURES")
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,8 @@ class Limits:
 
     ``cell_timeout`` is wall-clock seconds per cell (the kernel is killed and
     restarted after it), ``cell_cpu`` CPU seconds per cell (``RLIMIT_CPU`` is raised
-    by this much before each cell), ``memory`` the address-space limit in bytes,
+    by this much before each cell; a little above the wall clock, so a busy loop is
+    always stopped by the same rule, and threads burning several cores are caught), ``memory`` the address-space limit in bytes,
     ``nproc`` the most processes and threads the slot user may run, ``output_bytes``
     the most output kept per notebook (rich output included), ``notebook_timeout``
     the wall-clock budget of one notebook, ``max_restarts`` how many times a dead
@@ -51,7 +55,7 @@ class Limits:
     """
 
     cell_timeout: float = 60.0
-    cell_cpu: int = 60
+    cell_cpu: int = 70
     memory: int = 2 * GiB
     nproc: int = 256
     fsize: int = 256 * 1024 ** 2
@@ -99,9 +103,23 @@ def detect(prefer: str | None = None) -> Isolation:
     if prefer == "bwrap":
         raise RuntimeError("bubblewrap (bwrap) is not available or does not work here; "
                            "install it (apt-get install bubblewrap) or choose --isolation user")
+    if not _user_can_run_python():
+        return Isolation("none", "NOT ISOLATED: bubblewrap is missing and an unprivileged user cannot run this "
+                                 f"Python ({sys.executable}); learner code runs as root with limits only. "
+                                 "Install bubblewrap.")
     return Isolation("user", "PARTLY ISOLATED: bubblewrap is missing, so learner code runs as an unprivileged "
                              "user without network, but it sees the file system; files that this user can read "
                              "(world-readable course files, dlcourse) are not hidden. Install bubblewrap.")
+
+
+def _user_can_run_python() -> bool:
+    """Can an unprivileged user start this Python with NumPy (it may live under /root)?"""
+    probe = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", sys.executable, "-I", "-c",
+             "import numpy"]
+    try:
+        return subprocess.run(probe, capture_output=True, timeout=60, cwd="/").returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
 
 
 def slot_user(slot: int) -> pwd.struct_passwd:
@@ -177,10 +195,10 @@ def _dirs_for(path: str, made: set[str]) -> list[str]:
     return args
 
 
-def _bwrap_args(ws: Workspace, extra_ro: list[str]) -> list[str]:
+def _bwrap_args(ws: Workspace, extra_ro: list[str], hide: list[str]) -> list[str]:
     args = [shutil.which("bwrap") or "bwrap", "--die-with-parent", "--unshare-net", "--unshare-pid",
             "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox"]
-    args += ["--ro-bind", "/usr", "/usr"]
+    args += ["--ro-bind", "/usr", "/usr", "--tmpfs", "/tmp"]
     for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         p = Path("/" + top)
         if p.is_symlink():
@@ -194,14 +212,21 @@ def _bwrap_args(ws: Workspace, extra_ro: list[str]) -> list[str]:
     made: set[str] = {"/etc", "/usr", "/tmp"}
     for p in python_roots() + extra_ro:
         args += _dirs_for(p, made) + ["--ro-bind", p, p]
+    for p in hide:  # an empty folder over it (dlcourse installed inside site-packages)
+        args += ["--tmpfs", p]
     args += _dirs_for(str(ws.root) + "/x", made)
     args += ["--bind", str(ws.root), str(ws.root), "--proc", "/proc", "--dev", "/dev",
-             "--tmpfs", "/tmp", "--tmpfs", "/dev/shm", "--chdir", str(ws.work)]
+             "--tmpfs", "/dev/shm", "--chdir", str(ws.work)]
     return args
 
 
-def command_prefix(iso: Isolation, ws: Workspace, limits: Limits, extra_ro: list[str] = ()) -> list[str]:
-    """The argv prefix that runs a command isolated at level ``iso.level`` inside ``ws``."""
+def command_prefix(iso: Isolation, ws: Workspace, limits: Limits, extra_ro: list[str] = (),
+                   hide: list[str] = ()) -> list[str]:
+    """The argv prefix that runs a command isolated at level ``iso.level`` inside ``ws``.
+
+    ``extra_ro`` are folders bound read-only (``dlcourse`` for the in-kernel run);
+    ``hide`` are folders inside those that are covered by an empty one.
+    """
     rl = ["prlimit", f"--as={limits.memory}", f"--nproc={limits.nproc}", f"--fsize={limits.fsize}",
           f"--nofile={limits.nofile}", "--core=0", "--"]
     if iso.level == "none":
@@ -211,7 +236,7 @@ def command_prefix(iso: Isolation, ws: Workspace, limits: Limits, extra_ro: list
             "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--"]
     if iso.level == "user":
         return ["unshare", "--net", "--pid", "--fork", "--kill-child", "--"] + rl + drop
-    return _bwrap_args(ws, list(extra_ro)) + ["--"] + rl + drop
+    return _bwrap_args(ws, list(extra_ro), list(hide)) + ["--"] + rl + drop
 
 
 def clean_env(ws: Workspace, extra: dict | None = None) -> dict:
@@ -228,5 +253,8 @@ def clean_env(ws: Workspace, extra: dict | None = None) -> dict:
         "JUPYTER_DATA_DIR": str(ws.home / ".jupyter-data"), "JUPYTER_RUNTIME_DIR": str(ws.run),
         "JUPYTER_PLATFORM_DIRS": "1",
     }
+    for key, value in os.environ.items():  # the BLAS kernel choice, so that rounding matches the grader's
+        if key.startswith(PASS_ENV_PREFIXES) and not key.endswith("_NUM_THREADS"):
+            env[key] = value
     env.update(extra or {})
     return env

@@ -1,0 +1,168 @@
+"""Grade a whole class: students in parallel workers, results written by this process alone.
+
+Pipeline: read the gradebook's record of the assignment -> list the submissions ->
+grade each student in a worker (``--jobs N`` processes, each with its own sandbox
+user and one BLAS thread) -> as each finishes, write its grades through nbgrader's
+``Gradebook`` (serialised here, with retries), its autograded notebooks and a JSON
+report. One student's failure is that student's outcome; the run goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import importlib.util
+import json
+import multiprocessing
+import os
+import secrets
+import shutil
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .course import Course, assignment_spec, find_submissions
+from .pipeline import StudentResult, StudentTask, grade_student
+from .sandbox import Isolation, Limits, detect, make_base, slot_user
+
+__all__ = ["ClassResult", "run_class", "student_seed", "load_secret"]
+
+BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
+             "VECLIB_MAXIMUM_THREADS")
+
+
+@dataclass
+class ClassResult:
+    assignment: str
+    isolation: Isolation
+    students: list[StudentResult] = field(default_factory=list)
+    write_errors: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        """Did the grader itself fail anywhere (never because of what a learner submitted)?"""
+        return bool(self.write_errors) or any(s.error for s in self.students)
+
+
+def load_secret(course: Course, path: str | None = None) -> bytes:
+    """The course secret: ``path``, else ``$DLCOURSE_GRADE_SECRET``, else ``.dlcourse-grade-secret``
+    in the course root (created with 32 random bytes, mode 0600, on first use)."""
+    if os.environ.get("DLCOURSE_GRADE_SECRET") and not path:
+        return os.environ["DLCOURSE_GRADE_SECRET"].encode()
+    p = Path(path) if path else course.root / ".dlcourse-grade-secret"
+    if not p.exists():
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return p.read_bytes().strip()
+
+
+def student_seed(secret: bytes, assignment: str, student: str) -> int:
+    """The grading-time seed of one student: HMAC-SHA256 of ``assignment/student`` under the secret."""
+    digest = hmac.new(secret, f"{assignment}\0{student}".encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+def dlcourse_location() -> tuple[list[str], str]:
+    """The ``dlcourse`` package folder (bound read-only into in-kernel sandboxes) and its parent."""
+    spec = importlib.util.find_spec("dlcourse")
+    pkg = Path(spec.origin).resolve().parent
+    return [str(pkg)], str(pkg.parent)
+
+
+_SLOT: list[int] = [0]
+
+
+def _init_worker(queue) -> None:
+    _SLOT[0] = queue.get()
+
+
+def _work(task: StudentTask) -> StudentResult:
+    task.slot = _SLOT[0]
+    return grade_student(task)
+
+
+def _write_outputs(course: Course, assignment: str, result: StudentResult, spec) -> None:
+    from .gradebook import apply_late_penalties, record_student
+
+    record_student(course.db_url, course.course_id, assignment, result)
+    apply_late_penalties(course.db_url, course.config, assignment, result)
+    dest = course.path("autograded", result.student, assignment)
+    src = course.path("submitted", result.student, assignment)
+    dest.mkdir(parents=True, exist_ok=True)
+    for nb in result.notebooks:
+        if nb.nb_json is not None:
+            (dest / f"{nb.name}.ipynb").write_text(nb.nb_json, encoding="utf-8")
+    if (src / "timestamp.txt").is_file() and not (src / "timestamp.txt").is_symlink():
+        shutil.copyfile(src / "timestamp.txt", dest / "timestamp.txt")
+    report_dir = course.root / "dlcourse-grade" / assignment
+    report_dir.mkdir(parents=True, exist_ok=True)
+    data = asdict(result)
+    for nb in data["notebooks"]:
+        nb.pop("nb_json", None)
+    (report_dir / f"{result.student}.json").write_text(json.dumps(data, indent=1, default=str, sort_keys=True))
+
+
+def _tasks(course: Course, assignment: str, students, limits, iso, secret, verify, base) -> tuple[list, object]:
+    spec = assignment_spec(course, assignment)
+    extra_ro, extra_path = dlcourse_location()
+    tasks = []
+    for s in find_submissions(course, assignment, students):
+        folder = course.path("submitted", s, assignment)
+        ts = course.coursedir.get_existing_timestamp(str(folder))
+        tasks.append(StudentTask(s, assignment, spec, str(folder), iso, limits, base=str(base),
+                                 extra_ro=tuple(extra_ro), extra_path=extra_path,
+                                 seed=student_seed(secret, assignment, s), verify=verify, timestamp=ts))
+    return tasks, spec
+
+
+def run_class(course: Course, assignment: str, jobs: int = 1, students: list[str] | None = None,
+              limits: Limits = Limits(), iso: Isolation | None = None, secret: bytes | None = None,
+              verify: bool = True, on_result=None) -> ClassResult:
+    """Grade every submission of ``assignment`` (or only ``students``); see the module docstring."""
+    t0 = time.monotonic()
+    iso = iso or detect()
+    secret = secret if secret is not None else load_secret(course)
+    for var in BLAS_VARS:
+        os.environ[var] = "1"
+    base = make_base()
+    out = ClassResult(assignment, iso)
+    try:
+        tasks, spec = _tasks(course, assignment, students, limits, iso, secret, verify, base)
+        if iso.level != "none":
+            for slot in range(max(1, jobs)):
+                slot_user(slot)
+        for result in _results(tasks, jobs):
+            try:
+                _write_outputs(course, assignment, result, spec)
+            except Exception as exc:  # noqa: BLE001 - reported, and the run goes on
+                out.write_errors[result.student] = f"{type(exc).__name__}: {exc}"
+            out.students.append(result)
+            if on_result:
+                on_result(result)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    out.students.sort(key=lambda r: r.student)
+    out.seconds = time.monotonic() - t0
+    return out
+
+
+def _results(tasks: list[StudentTask], jobs: int):
+    """Yield each student's result as it completes (in-process for one job, else a process pool)."""
+    if jobs <= 1 or len(tasks) <= 1:
+        for t in tasks:
+            yield grade_student(t)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    for slot in range(jobs):
+        queue.put(slot)
+    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker, initargs=(queue,)) as pool:
+        futures = {pool.submit(_work, t): t for t in tasks}
+        for fut in as_completed(futures):
+            try:
+                yield fut.result()
+            except Exception as exc:  # noqa: BLE001 - a worker that died is reported for its student
+                yield StudentResult(futures[fut].student, error=f"grader worker failed: {type(exc).__name__}: {exc}")

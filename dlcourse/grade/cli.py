@@ -1,0 +1,94 @@
+"""``dlcourse-grade autograde ASSIGNMENT [--course DIR] [--jobs N] [--db-url URL]``.
+
+Exit status: 0 when every submission got an outcome (whatever the learners did),
+1 when the grader itself failed somewhere (a bug, an unwritable gradebook), 2 for
+bad usage (unknown assignment, no course).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dlcourse-grade", description="Hardened nbgrader autograding for dlcourse.")
+    sub = p.add_subparsers(dest="command", required=True)
+    a = sub.add_parser("autograde", help="grade every submission of an assignment")
+    a.add_argument("assignment")
+    a.add_argument("--course", default=".", help="nbgrader course root (default: the current folder)")
+    a.add_argument("--jobs", type=int, default=1, help="students graded at once (one BLAS thread each)")
+    a.add_argument("--db-url", default=None, help="gradebook URL (default: the course's nbgrader setting)")
+    a.add_argument("--student", action="append", default=None, help="grade only this student (repeatable)")
+    a.add_argument("--secret-file", default=None, help="course secret for grading-time inputs")
+    a.add_argument("--isolation", choices=["bwrap", "user", "none"], default=None,
+                   help="force an isolation level (default: the strongest available)")
+    a.add_argument("--no-verify", action="store_true", help="skip the out-of-kernel verification")
+    a.add_argument("--cell-timeout", type=float, default=None, help="seconds per cell (default 60)")
+    a.add_argument("--memory", type=int, default=None, help="memory limit per notebook in MiB (default 2048)")
+    a.add_argument("--json", default=None, help="also write the table as JSON to this file")
+    return p
+
+
+def _limits(args):
+    from dataclasses import replace
+
+    from .sandbox import Limits
+
+    lim = Limits()
+    if args.cell_timeout:
+        lim = replace(lim, cell_timeout=args.cell_timeout, cell_cpu=int(args.cell_timeout) + 10)
+    if args.memory:
+        lim = replace(lim, memory=args.memory * 1024 ** 2)
+    return lim
+
+
+def autograde(args) -> int:
+    from .classrun import load_secret, run_class
+    from .course import load_course
+    from .report import student_row, table
+    from .sandbox import detect
+
+    course = load_course(args.course, args.db_url)
+    iso = detect(args.isolation)
+    if iso.warning:
+        bar = "!" * 78
+        print(f"{bar}\n{iso.warning}\n{bar}", file=sys.stderr, flush=True)
+    try:
+        result = run_class(course, args.assignment, jobs=max(1, args.jobs), students=args.student,
+                           limits=_limits(args), iso=iso, secret=load_secret(course, args.secret_file),
+                           verify=not args.no_verify,
+                           on_result=lambda r: print(f"graded {r.student}", file=sys.stderr, flush=True))
+    except KeyError as exc:
+        print(f"dlcourse-grade: {exc.args[0]}", file=sys.stderr)
+        return 2
+    print(f"{args.assignment}: {len(result.students)} submission(s), isolation: {iso.level}, "
+          f"{result.seconds:.1f} s with --jobs {args.jobs}")
+    print(table(result.students))
+    for student, err in sorted(result.write_errors.items()):
+        print(f"GRADER ERROR writing {student}: {err}", file=sys.stderr)
+    for r in result.students:
+        if r.error:
+            print(f"GRADER ERROR for {r.student}: {r.error}", file=sys.stderr)
+    if args.json:
+        rows = [dict(student_row(r), parts=[asdict(p) for nb in r.notebooks for p in nb.parts],
+                     statuses={nb.name: nb.status for nb in r.notebooks}) for r in result.students]
+        with open(args.json, "w") as f:
+            json.dump({"assignment": args.assignment, "isolation": iso.level, "seconds": result.seconds,
+                       "students": rows}, f, indent=1)
+    return 1 if result.failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "autograde":
+        return autograde(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,275 @@
+"""Out-of-kernel verification: the learner's functions re-run in a fresh sandbox, judged by the trusted grader.
+
+For each autograded part that :mod:`dlcourse.exercises` describes:
+
+1. the inputs are drawn here, at grading time, from a seed derived from the course
+   secret and the student id (:func:`dlcourse.grade.classrun.student_seed`), visible
+   and hidden cases alike;
+2. the learner's code cells (every code cell but the test cells) run in a new
+   sandboxed Python process where ``dlcourse`` cannot be imported
+   (``_verify_runner.py``), which calls the functions and writes back only data
+   (:mod:`.protocol`);
+3. :func:`dlcourse.grading.judge.grade_outcomes` - the very function the notebook's
+   tests use - scores what came back, with the same tolerances and diagnoses; that
+   score is what the gradebook records, and a disagreement with the in-kernel score
+   is flagged as possible tampering.
+
+A part whose process hangs or dies costs that part only: the runner restarts with
+the next part (and a cell that kills it during setup is skipped next time). Dependent
+parts call the learner's own earlier functions, as in the notebook.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from nbformat.notebooknode import from_dict
+
+from .protocol import encode_input, outcome_from, read_json
+from .sandbox import Workspace, clean_env, command_prefix, python_roots, slot_user
+
+__all__ = ["verify_notebook", "run_parts", "learner_cells", "VerificationUnavailable"]
+
+
+def learner_cells(nb, functions: set[str] = frozenset()) -> list[str]:
+    """Sources of the code cells that define things: not the test cells (grade cells that are not
+    solutions), and not the locked demo cells that call the learner's ``functions``."""
+    from nbgrader import utils as nbutils
+
+    out = []
+    for c in nb.cells:
+        if c.cell_type != "code" or (nbutils.is_grade(c) and not nbutils.is_solution(c)):
+            continue
+        if nbutils.is_locked(c) and functions and _calls_any(c.source, functions):
+            continue
+        out.append(c.source)
+    return out
+
+
+def _calls_any(source: str, names: set[str]) -> bool:
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in names
+               for n in ast.walk(tree))
+
+
+def _hidden_paths() -> list[str]:
+    """``dlcourse`` folders inside the bound Python installation (a non-editable install)."""
+    import importlib.util
+
+    pkg = str(Path(importlib.util.find_spec("dlcourse").origin).resolve().parent)
+    return [pkg] if any(pkg.startswith(r + "/") for r in python_roots()) else []
+
+
+def _kill(proc: subprocess.Popen) -> int | None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    try:
+        return proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+class VerificationUnavailable(RuntimeError):
+    """The verification process failed before any learner code ran (a grader problem)."""
+
+
+class PartsRun:
+    """Run the runner until every part has a result or a reason; see the module docstring."""
+
+    def __init__(self, task, ws: Workspace, cells: list[str], parts: list[dict]):
+        self.task, self.ws, self.cells, self.parts = task, ws, cells, parts
+        self.out = ws.run / "out"
+        self.results: dict[int, object] = {}
+        self.setup_errors: list[str] = []
+
+    def _launch(self, first: int, skip: set[int]) -> subprocess.Popen:
+        job = {"cells": self.cells, "skip": sorted(skip), "parts": self.parts, "first": first}
+        (self.ws.run / "job.json").write_text(json.dumps(job))
+        for p in self.out.glob("progress"):
+            p.unlink()
+        (self.out / "setup.json").unlink(missing_ok=True)
+        cmd = command_prefix(self.task.iso, self.ws, self.task.limits, [], hide=_hidden_paths()) + [
+            sys.executable, "-I", str(self.ws.run / "_verify_runner.py"), str(self.ws.run)]
+        return subprocess.Popen(cmd, cwd=self.ws.work, env=clean_env(self.ws), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def _wait_for(self, proc, path: Path, seconds: float, progress: Path | None = None) -> str | None:
+        """None once ``path`` exists; else why not (timeout, or the process ended).
+
+        With ``progress``, the deadline restarts whenever that file changes (one cell at a time).
+        """
+        deadline, last = time.monotonic() + seconds, None
+        hard = time.monotonic() + max(seconds, self.task.limits.notebook_timeout / 2)
+        while not path.exists():
+            if time.monotonic() > hard:
+                deadline = hard
+            if progress is not None and progress.exists():
+                try:
+                    now = progress.read_text()
+                except OSError:
+                    now = last
+                if now != last:
+                    last, deadline = now, time.monotonic() + seconds
+            if proc.poll() is not None:
+                time.sleep(0.05)
+                if path.exists():
+                    return None
+                from .kernel import death_reason
+
+                return death_reason(proc.returncode).replace("the kernel", "the verification run")
+            if time.monotonic() > deadline:
+                _kill(proc)
+                return f"the verification run took longer than {seconds:g} s"
+            time.sleep(0.02)
+        return None
+
+    def run(self) -> dict[int, object]:
+        first, skip, lim = 0, set(), self.task.limits
+        for _attempt in range(len(self.parts) + 6):
+            if first >= len(self.parts):
+                break
+            proc = self._launch(first, skip)
+            why = self._wait_for(proc, self.out / "setup.json", lim.cell_timeout, self.out / "progress")
+            if why:
+                _kill(proc)
+                if not (self.out / "progress").exists():  # no learner code ran yet: our failure, not theirs
+                    raise VerificationUnavailable(why)
+                progress = (self.out / "progress").read_text().strip()
+                if progress.isdigit() and int(progress) not in skip:
+                    skip.add(int(progress))
+                    self.setup_errors.append(f"cell {int(progress)}: {why} (skipped)")
+                    continue
+                for k in range(first, len(self.parts)):
+                    self.results[k] = why
+                break
+            setup = read_json(self.out / "setup.json")
+            if isinstance(setup, dict) and isinstance(setup.get("errors"), list):
+                self.setup_errors += [str(e)[:300] for e in setup["errors"][:20]]
+            for k in range(first, len(self.parts)):
+                why = self._wait_for(proc, self.out / f"part{k}.json", min(lim.call_timeout, lim.cell_timeout))
+                self.results[k] = why or read_json(self.out / f"part{k}.json")
+                if why:
+                    first = k + 1
+                    break
+            else:
+                first = len(self.parts)
+            _kill(proc)
+        return self.results
+
+
+def _prepare(task, nb_cells: list[str]) -> Workspace:
+    from .pipeline import copy_submission
+
+    owner = slot_user(task.slot) if task.iso.level != "none" else None
+    ws = Workspace(Path(task.base), f"{task.slot}-verify", owner)
+    copy_submission(Path(task.submitted), ws.work, task.spec.source_dir)
+    here = Path(__file__).parent
+    shutil.copy(here / "_verify_runner.py", ws.run / "_verify_runner.py")
+    shutil.copy(here.parent / "exercises" / "callables.py", ws.run / "_callables.py")
+    (ws.run / "in").mkdir()
+    (ws.run / "out").mkdir()
+    ws.give_to_owner()
+    return ws
+
+
+def run_parts(task, cells: list[str], parts: list, seed: int) -> tuple[dict, list, list[str]]:
+    """Run ``parts`` on the learner's ``cells`` in a fresh sandbox: ({k: outcomes|reason}, cases, setup errors)."""
+    ws = _prepare(task, cells)
+    try:
+        counter, jobs, all_cases = [0], [], []
+        for part in parts:
+            cases = part.cases(seed) + part.cases(seed, hidden=True)
+            all_cases.append(cases)
+            jobs.append({"function": part.function, "params": list(part.params), "cases": [
+                [[encode_input(a, ws.run / "in", counter) for a in c.args],
+                 [[k, encode_input(v, ws.run / "in", counter)] for k, v in c.kwargs.items()]] for c in cases]})
+        for p in (ws.run / "in").iterdir():
+            os.chmod(p, 0o644)
+        os.chmod(ws.run / "job.json", 0o644) if (ws.run / "job.json").exists() else None
+        run = PartsRun(task, ws, cells, jobs)
+        raw = run.run()
+        results = {}
+        for k in range(len(parts)):
+            r = raw.get(k)
+            if isinstance(r, dict) and isinstance(r.get("outcomes"), list) and len(r["outcomes"]) == len(all_cases[k]):
+                results[k] = [outcome_from(o, ws.run / "out") for o in r["outcomes"]]
+            elif isinstance(r, dict) and "missing" in r:
+                results[k] = f"NameError: {str(r['missing'])[:200]}"
+            else:
+                results[k] = f"RuntimeError: {r if isinstance(r, str) else 'no result from the verification run'}"
+        return results, all_cases, run.setup_errors
+    finally:
+        ws.remove()
+
+
+def _annotate(nb, grade_id: str, report_text: str, verified: float, points: float) -> None:
+    """Append the verification's feedback to the test cell of the autograded notebook."""
+    for cell in nb.cells:
+        if (cell.metadata.get("nbgrader") or {}).get("grade_id") == grade_id and cell.cell_type == "code":
+            text = f"[dlcourse-grade] verified outside the notebook: {verified:g} of {points:g} points\n{report_text}\n"
+            cell.setdefault("outputs", []).append(from_dict({"output_type": "stream", "name": "stdout",
+                                                             "text": text}))
+
+
+def _judge(part, cases, got, cells: list[str]):
+    """The report for one part from the runner's outcomes (or the reason there are none)."""
+    from dlcourse.grading.judge import Outcome, grade_outcomes
+
+    from .similarity import learner_function, names_dlcourse
+
+    fn, from_dl = learner_function(cells, part.function)
+    delegated = names_dlcourse(fn, from_dl) if fn is not None else None
+    outcomes = got if isinstance(got, list) else [Outcome(error=str(got))] * len(cases)
+    return grade_outcomes(part, cases, outcomes, delegated=delegated), fn
+
+
+def verify_notebook(task, spec, nb, result) -> None:
+    """Verify every described part of this notebook and update ``result`` in place (see module doc)."""
+    from dlcourse import exercises
+
+    from .pipeline import summarize
+    from .similarity import near_copy
+
+    if task.assignment not in exercises.ASSIGNMENTS:
+        return
+    ids = {c.grade_id for c in spec.cells if c.grade}
+    parts = [p for p in exercises.parts(task.assignment) if p.grade_id in ids]
+    if not parts:
+        return
+    cells = learner_cells(nb, {p.function for p in parts})
+    got, cases, setup_errors = run_parts(task, cells, parts, task.seed)
+    result.flags += [f"verification: {e}" for e in setup_errors if "KernelDied" in e or "skipped" in e]
+    by_id = {p.grade_id: p for p in result.parts}
+    for k, part in enumerate(parts):
+        report, fn = _judge(part, cases[k], got[k], cells)
+        pr = by_id.get(part.grade_id)
+        if pr is None:
+            continue
+        pr.verified = float(report.score)
+        if pr.in_kernel is not None and abs(pr.verified - float(pr.in_kernel)) > 1e-9:
+            result.flags.append(f"{part.grade_id}: in-kernel {pr.in_kernel:g}/{pr.max_score:g}, verified "
+                                f"{pr.verified:g}/{pr.max_score:g}: possible tampering")
+            result.flag_for_instructor = True
+        if pr.verified < pr.max_score and not (pr.reason and pr.in_kernel == pr.verified):
+            pr.reason = "verified: " + summarize(report.text)
+        pr.score = pr.verified
+        _annotate(nb, part.grade_id, report.text, pr.verified, pr.max_score)
+        similar = near_copy(fn, part.reference) if fn is not None else None
+        if similar is not None:
+            result.flags.append(f"`{part.function}` is a near copy of the reference's code (similarity "
+                                f"{similar:.2f}): for the instructor to judge")
+            result.flag_for_instructor = True

@@ -1,0 +1,175 @@
+"""Issue 9: a class run of `dlcourse-grade` that never breaks, isolated from the gradebook, with hard limits.
+
+The class (``tests/grade_corpus/corpus_cases.py``: ``class_cases``) is built from the instructor's
+solutions of ex01_perceptron: an honest student, then a duplicated graded cell, invalid
+JSON, an empty file, a renamed notebook, os._exit, a segfault, sys.exit, infinite loops
+(in a solution cell and inside a graded function), a memory bomb, a fork bomb, huge
+printed and rich output, an attack on gradebook.db and source/, a network connection
+and a submitted numpy.py. One `dlcourse-grade autograde --jobs 2` run grades them all
+(shared with the corpus test, see ``grade_corpus/corpus_shared.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "grade_corpus"))
+
+import corpus_cases as cases  # noqa: E402
+import corpus_shared as shared  # noqa: E402
+
+pytestmark = pytest.mark.xdist_group("dlcourse_grade")
+needs_run = [pytest.mark.grading, pytest.mark.slow]
+
+CLASS = cases.class_cases(0, "")
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    why = shared.ensure_sandbox()
+    if why:
+        pytest.skip(why)
+    return shared.corpus_run()
+
+
+@pytest.mark.grading
+@pytest.mark.slow
+@pytest.mark.parametrize("sub", CLASS, ids=[s.student for s in CLASS])
+def test_each_student_gets_the_expected_outcome(corpus, sub):
+    """Does every student of the class get the expected score per part, status, flags and reasons?"""
+    shared.check_outcome(corpus.first, sub)
+
+
+@pytest.mark.grading
+@pytest.mark.slow
+def test_the_run_succeeds_and_prints_every_student(corpus):
+    """Does one run exit 0 (no grader failure) and print a row for every submitted student?"""
+    for a in shared.ASSIGNMENTS:
+        assert corpus.first.returncodes[a] == 0, corpus.first.stderr[a][-3000:]
+        assert "isolation: bwrap" in corpus.first.stdout[a]
+    for sub in CLASS:
+        assert sub.student in corpus.first.stdout[cases.A1], f"{sub.student} missing from the table"
+
+
+@pytest.mark.grading
+@pytest.mark.slow
+def test_gradebook_holds_the_recorded_scores_and_no_blank_autograde(corpus):
+    """Does nbgrader's gradebook hold exactly the table's scores, with no autograded grade left blank?"""
+    book = corpus.gradebook[cases.A1]
+    for sub in CLASS:
+        row = corpus.first.student(sub.student)
+        table = {p["grade_id"]: p["score"] for p in row["parts"]}
+        assert book[sub.student] == table, f"{sub.student}: gradebook {book[sub.student]} vs table {table}"
+        blank = [g for g, s in book[sub.student].items() if s is None and g != "xor_answer"]
+        assert not blank, f"{sub.student}: autograded grades left blank: {blank}"
+
+
+@pytest.mark.grading
+@pytest.mark.slow
+def test_earlier_grades_and_the_course_are_untouched(corpus):
+    """Are the honest student's grades (graded first) intact, and source/ and gradebook.db unharmed?"""
+    assert corpus.gradebook[cases.A1]["c01_honest"] == cases.FULL1
+    assert shared.tree_digest(corpus.course / "source") == corpus.source_digest, "source/ was changed"
+    assert not (corpus.course / "source" / "pwned.txt").exists()
+    con = sqlite3.connect(corpus.course / "gradebook.db")
+    assert con.execute("select count(*) from grade where auto_score > 0").fetchone()[0] > 0
+    con.close()
+
+
+@pytest.mark.grading
+@pytest.mark.slow
+def test_the_sandbox_sees_no_course_files_and_no_network(corpus):
+    """Did the attack cell find no gradebook and the network attempt reach no listener?"""
+    nb = json.loads((corpus.course / "autograded" / "c15_gradebook_source" / cases.A1 / f"{cases.A1}.ipynb")
+                    .read_text())
+    text = "".join(o.get("text", "") if isinstance(o.get("text", ""), str) else "".join(o["text"])
+                   for c in nb["cells"] for o in c.get("outputs", []))
+    assert "seen: []" in text, f"the sandbox found course files: {text[:500]}"
+    assert text.count("source: ") == 2, f"a write into source/ did not fail: {text[:500]}"
+    assert corpus.listener.connections == 0, "a sandboxed cell reached a server on 127.0.0.1"
+
+
+@pytest.mark.grading
+@pytest.mark.slow
+@pytest.mark.parametrize("student", ["c13_huge_print", "c14_huge_rich"])
+def test_outputs_are_capped_with_a_marker(corpus, student):
+    """Is a notebook's output cut to about 1 MB, with a marker saying so?"""
+    path = corpus.course / "autograded" / student / cases.A1 / f"{cases.A1}.ipynb"
+    assert path.stat().st_size < 1_200_000, f"{student}: autograded notebook is {path.stat().st_size} bytes"
+    assert "output truncated" in path.read_text()
+
+
+@pytest.mark.grading
+@pytest.mark.slow
+def test_no_sandboxed_process_survives_the_run(corpus):
+    """After the run, is no process left running as a sandbox user (the fork bomb's children included)?"""
+    import time
+
+    import psutil
+
+    for _ in range(40):  # a killed sandbox may take a moment to release a large memory
+        left = [p.info for p in psutil.process_iter(["pid", "username", "cmdline"])
+                if (p.info["username"] or "").startswith("dlgrade")]
+        if not left:
+            break
+        time.sleep(0.5)
+    assert not left, f"processes left behind: {left[:5]}"
+
+
+def test_isolation_warns_loudly_without_root(monkeypatch):
+    """Without root, does detect() fall back to limits only and say NOT ISOLATED?"""
+    from dlcourse.grade import sandbox
+
+    monkeypatch.setattr(sandbox.os, "geteuid", lambda: 1000)
+    iso = sandbox.detect()
+    assert iso.level == "none" and not iso.isolated
+    assert iso.warning.startswith("NOT ISOLATED") and "gradebook" in iso.warning
+
+
+def test_gradebook_writes_retry_a_locked_database():
+    """Is a write that meets 'database is locked' retried until it succeeds, and another error raised?"""
+    from sqlalchemy.exc import OperationalError
+
+    from dlcourse.grade.gradebook import with_retries
+
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) < 3:
+            raise OperationalError("UPDATE grade", {}, Exception("database is locked"))
+        return "written"
+
+    assert with_retries(flaky, first_wait=0.001) == "written" and len(calls) == 3
+
+    def broken():
+        raise OperationalError("UPDATE grade", {}, Exception("no such table: grade"))
+
+    with pytest.raises(OperationalError):
+        with_retries(broken, first_wait=0.001)
+
+
+def test_output_cap_keeps_errors_and_stderr():
+    """Does capping a 3 MB notebook keep an error as an error and stderr as stderr, under the limit?"""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    from dlcourse.grade.outputs import cap_notebook, output_size
+
+    big = new_code_cell("print(...)", outputs=[new_output("stream", name="stdout", text="x" * 3_000_000)])
+    err = new_code_cell("1/0", outputs=[new_output("stream", name="stderr", text="warn " * 1000),
+                                        new_output("error", ename="ZeroDivisionError", evalue="division by zero",
+                                                   traceback=["line"] * 500)])
+    nb = new_notebook(cells=[big, err])
+    assert cap_notebook(nb, 100_000)
+    total = sum(output_size(o) for c in nb.cells for o in c.outputs)
+    assert total < 110_000, total
+    kinds = [(o.output_type, o.get("name")) for o in nb.cells[1].outputs]
+    assert kinds == [("stream", "stderr"), ("error", None)], kinds
+    assert nb.cells[1].outputs[1].ename == "ZeroDivisionError"
+    nbformat.validate(nb)
