@@ -238,3 +238,14 @@ def test_matches_torch_on_random_configs(device):
     assert len(rows) >= 60
     failed = [f"{r.operation}: abs {r.max_abs:.2e} rel {r.max_rel:.2e} {r.detail}" for r in rows if not r.ok]
     assert not failed, "\n".join(failed)
+
+
+def test_need_dx_false_skips_only_dx(rng):
+    """Does need_dx=False return dx=None and the same dw, db (a network's first layer)?"""
+    out, cache = conv2d_forward(rng.standard_normal((2, 2, 6, 5)), rng.standard_normal((3, 2, 3, 3)), None, 1, 1)
+    dout = rng.standard_normal(out.shape)
+    dx, dw, db = conv2d_backward(dout, cache, need_dx=False)
+    _, dw_full, db_full = conv2d_backward(dout, cache)
+    assert dx is None
+    np.testing.assert_array_equal(dw, dw_full)
+    np.testing.assert_array_equal(db, db_full)
