@@ -19,6 +19,7 @@ import numpy as np
 from ._checks import as_float_array, check_finite
 from .callbacks import Callback, EarlyStopping, History
 from .layers.base import Layer
+from .layers.conv import Conv2D
 from .layers.dense import Dense
 from .parameter import Parameter
 
@@ -110,8 +111,8 @@ class Sequential(Layer):
         stop = len(self.layers) - skip
         for i in range(stop - 1, -1, -1):
             layer = self.layers[i]
-            if i == 0 and not need_dx and isinstance(layer, Dense):
-                return layer.backward(dout, need_dx=False)
+            if i == 0 and not need_dx and isinstance(layer, (Dense, Conv2D)):
+                return layer.backward(dout, need_dx=False)  # nobody needs the input's gradient
             dout = layer.backward(dout)
         return dout
 

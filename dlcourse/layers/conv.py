@@ -304,7 +304,12 @@ class Conv2D(Layer):
     naive : bool
         Use the loop kernels (slow, for comparison).
 
-    Attributes ``W`` (F, C, KH, KW) and ``b`` (F,) are :class:`~dlcourse.parameter.Parameter`.
+    Attributes
+    ----------
+    W : Parameter, shape (F, C, KH, KW)
+        The kernels.
+    b : Parameter, shape (F,)
+        One bias per filter.
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
