@@ -173,3 +173,137 @@ def test_output_cap_keeps_errors_and_stderr():
     assert kinds == [("stream", "stderr"), ("error", None)], kinds
     assert nb.cells[1].outputs[1].ename == "ZeroDivisionError"
     nbformat.validate(nb)
+
+
+def test_relative_sqlite_gradebook_is_found_under_the_course_root(tmp_path, monkeypatch):
+    """Does ``db_url = "sqlite:///gradebook.db"`` in nbgrader_config.py name the course root's
+    gradebook (in the Course and in the config nbgrader reads), whatever the current directory?"""
+    from dlcourse.grade.course import load_course
+
+    root = tmp_path / "course"
+    root.mkdir()
+    (root / "nbgrader_config.py").write_text('c = get_config()\nc.CourseDirectory.db_url = "sqlite:///gradebook.db"\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    course = load_course("../course")
+    want = f"sqlite:///{root.resolve() / 'gradebook.db'}"
+    assert course.db_url == want
+    assert course.config.CourseDirectory.db_url == want and course.coursedir.db_url == want
+
+
+@pytest.mark.parametrize("scheme", ["postgresql", "postgres"])
+def test_driverless_postgresql_url_loads_an_installed_driver(scheme, monkeypatch):
+    """Is ``postgresql://`` (or ``postgres://``) sent to psycopg2 when psycopg 3 is missing, left alone
+    when psycopg 3 is there, and does SQLAlchemy then load a driver for it?"""
+    import importlib.util
+
+    from dlcourse.grade import course as course_mod
+
+    sa = pytest.importorskip("sqlalchemy")
+    url = f"{scheme}://grader:pw@localhost:5432/gradebook"
+    real = importlib.util.find_spec
+    has_psycopg3 = real("psycopg") is not None
+    if real("psycopg2") is None and not has_psycopg3:
+        pytest.skip("neither psycopg nor psycopg2 is installed")
+    rest = "grader:pw@localhost:5432/gradebook"
+    got = course_mod.resolve_db_url(url, Path("/course"))
+    assert got == f"postgresql{'' if has_psycopg3 else '+psycopg2'}://{rest}"
+    sa.create_engine(got).dispose()  # builds the dialect and imports its DBAPI module (no connection)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "psycopg" else real(name))
+    assert course_mod.resolve_db_url(url, Path("/course")) == f"postgresql://{rest}"
+
+
+def test_course_secret_is_created_once_by_racing_shards(tmp_path):
+    """Do eight threads creating the course secret at once all get the same 64-hex-digit secret,
+    mode 0600, with no temporary file left, and does creating it again keep the first one?"""
+    import stat
+    import threading
+
+    from dlcourse.grade import classrun
+    from dlcourse.grade.course import Course
+
+    course = Course(root=tmp_path, db_url="sqlite://")
+    barrier, got, errors = threading.Barrier(8), [], []
+
+    def shard():
+        barrier.wait()
+        try:
+            got.append(classrun.load_secret(course))
+        except Exception as exc:  # noqa: BLE001 - collected and asserted on below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=shard) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert len(set(got)) == 1 and len(got[0]) == 64 and int(got[0], 16) >= 0
+    path = tmp_path / ".dlcourse-grade-secret"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+    classrun._create_secret(path)  # a shard that saw no file a moment ago
+    assert classrun.load_secret(course) == got[0] and [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_slot_user_accepts_a_user_another_process_created(monkeypatch):
+    """When ``useradd`` fails because another shard just created the slot user, is that user used,
+    and is a user that never appears reported with useradd's message?"""
+    import pwd
+    import subprocess
+
+    from dlcourse.grade import sandbox
+
+    me = pwd.getpwuid(0)
+    created = []
+    monkeypatch.setattr(sandbox.time, "sleep", lambda s: None)
+
+    def getpwnam(name):
+        if not created:
+            raise KeyError(name)
+        return me
+
+    def useradd(cmd, **kw):
+        created.append(cmd[-1])  # the other process won: the user now exists, our useradd failed
+        return subprocess.CompletedProcess(cmd, 9, "", f"useradd: user '{cmd[-1]}' already exists")
+
+    monkeypatch.setattr(sandbox.pwd, "getpwnam", getpwnam)
+    monkeypatch.setattr(sandbox.subprocess, "run", useradd)
+    assert sandbox.slot_user(3) is me and created == ["dlgrade3"]
+
+    monkeypatch.setattr(sandbox.pwd, "getpwnam", lambda name: (_ for _ in ()).throw(KeyError(name)))
+    with pytest.raises(RuntimeError, match="dlgrade3.*already exists"):
+        sandbox.slot_user(3)
+
+
+def test_kernel_start_is_retried_before_giving_up(monkeypatch):
+    """Does a kernel that dies before replying to kernel_info get started again (up to
+    START_ATTEMPTS times), and is the last error raised when every attempt fails?"""
+    import asyncio
+
+    from dlcourse.grade import kernel
+
+    monkeypatch.setattr(kernel, "START_PAUSE", 0.0)
+    runner = kernel.NotebookRunner.__new__(kernel.NotebookRunner)
+    calls = []
+
+    async def flaky_start():
+        calls.append(1)
+        if len(calls) < kernel.START_ATTEMPTS:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return "client"
+
+    runner._start_once = flaky_start
+    assert asyncio.run(runner._start()) == "client" and len(calls) == kernel.START_ATTEMPTS
+
+    calls.clear()
+
+    async def dead_start():
+        calls.append(1)
+        raise RuntimeError(f"Kernel died before replying to kernel_info (attempt {len(calls)})")
+
+    runner._start_once = dead_start
+    with pytest.raises(RuntimeError, match=f"attempt {kernel.START_ATTEMPTS}"):
+        asyncio.run(runner._start())
+    assert len(calls) == kernel.START_ATTEMPTS

@@ -53,10 +53,25 @@ def load_secret(course: Course, path: str | None = None) -> bytes:
         return os.environ["DLCOURSE_GRADE_SECRET"].encode()
     p = Path(path) if path else course.root / ".dlcourse-grade-secret"
     if not p.exists():
-        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        _create_secret(p)
+    return p.read_bytes().strip()
+
+
+def _create_secret(p: Path) -> None:
+    """Write a new secret to ``p`` atomically: a complete temporary file hard-linked into place, so
+    that shards starting at once all end up reading the one that won (never a half-written one)."""
+    tmp = p.with_name(f".{p.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
-    return p.read_bytes().strip()
+            f.flush()
+            os.fsync(f.fileno())
+        os.link(tmp, p)
+    except FileExistsError:
+        pass  # another shard created it first: use theirs
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def student_seed(secret: bytes, assignment: str, student: str) -> int:

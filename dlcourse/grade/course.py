@@ -15,8 +15,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Course", "CellSpec", "NotebookSpec", "AssignmentSpec", "load_course", "assignment_spec",
-           "find_submissions"]
+__all__ = ["Course", "CellSpec", "NotebookSpec", "AssignmentSpec", "load_course", "resolve_db_url",
+           "assignment_spec", "find_submissions"]
 
 
 @dataclass(frozen=True)
@@ -100,10 +100,27 @@ def load_course(root: str | os.PathLike, db_url: str | None = None) -> Course:
     if db_url:
         cfg.CourseDirectory.db_url = db_url
     cd = CourseDirectory(config=cfg)
-    url = cd.db_url
-    if url.startswith("sqlite:///") and not url[len("sqlite:///"):].startswith("/"):
-        url = f"sqlite:///{root / url[len('sqlite:///'):]}"  # relative to the course root, not the cwd
+    url = resolve_db_url(cd.db_url, root)
+    cfg.CourseDirectory.db_url = url  # nbgrader code that reads the config sees the same gradebook
+    cd.db_url = url
     return Course(root=root, db_url=url, config=cfg, coursedir=cd, course_id=cd.course_id)
+
+
+def resolve_db_url(url: str, root: Path) -> str:
+    """``url`` with a relative SQLite path made absolute under ``root`` (not the cwd), and a
+    driverless ``postgresql://``/``postgres://`` sent to psycopg2 when psycopg 3 is missing
+    (SQLAlchemy 2.1 maps the bare scheme to psycopg 3)."""
+    import importlib.util
+
+    if url.startswith("sqlite:///") and not url[len("sqlite:///"):].startswith("/"):
+        path = url[len("sqlite:///"):]
+        if path and not path.startswith(":memory:"):
+            url = f"sqlite:///{(root / path).resolve()}"
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme in ("postgresql", "postgres"):  # SQLAlchemy knows no "postgres" scheme
+        psycopg2 = importlib.util.find_spec("psycopg") is None and importlib.util.find_spec("psycopg2") is not None
+        url = f"postgresql{'+psycopg2' if psycopg2 else ''}://{rest}"
+    return url
 
 
 def _source_order(path: Path) -> list[str]:

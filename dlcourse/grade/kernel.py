@@ -44,6 +44,9 @@ _SIGNALS = {9: "killed (SIGKILL): out of memory, or a time limit", 11: "segmenta
             25: "file size limit exceeded (SIGXFSZ)", 15: "terminated (SIGTERM)"}
 
 
+START_ATTEMPTS, START_PAUSE = 3, 0.5  # kernel starts tried (pause: seconds times the attempt number)
+
+
 @dataclass
 class CellEvent:
     """Something that stopped the kernel while running cell ``index``."""
@@ -129,6 +132,17 @@ class NotebookRunner:
         self.infra_error: str | None = None
 
     async def _start(self) -> CappedClient:
+        """A started kernel and client; one that dies before its first reply (rarely, under load) is retried."""
+        for attempt in range(START_ATTEMPTS):
+            if attempt:
+                await asyncio.sleep(START_PAUSE * attempt)
+            try:
+                return await self._start_once()
+            except Exception as exc:  # noqa: BLE001 - retried, then raised
+                error = exc
+        raise error
+
+    async def _start_once(self) -> CappedClient:
         km = SandboxKernelManager(transport="ipc", ip=str(self.ws.run / "zmq"),
                                   connection_file=str(self.ws.run / "kernel.json"), kernel_name="python3")
         km.sandbox_cmd, km.owner = self.cmd, self.ws.owner
@@ -136,9 +150,13 @@ class NotebookRunner:
                               allow_errors=True, startup_timeout=90, shutdown_kernel="immediate",
                               on_cell_executed=_nbgrader_hook, output_limit=self.limits.output_bytes)
         client.budget = self._budget_left()
-        await client.async_start_new_kernel(cwd=str(self.ws.work), env=self.env, stdin=subprocess.DEVNULL,
-                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        await client.async_start_new_kernel_client()
+        try:
+            await client.async_start_new_kernel(cwd=str(self.ws.work), env=self.env, stdin=subprocess.DEVNULL,
+                                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            await client.async_start_new_kernel_client()
+        except Exception:
+            await self._stop(client)
+            raise
         return client
 
     def _budget_left(self) -> int:

@@ -29,6 +29,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,14 +124,28 @@ def _user_can_run_python() -> bool:
 
 
 def slot_user(slot: int) -> pwd.struct_passwd:
-    """The unprivileged user of job slot ``slot`` (created with ``useradd`` when missing)."""
+    """The unprivileged user of job slot ``slot`` (created with ``useradd`` when missing).
+
+    Another process (a second shard) may create the same user at once: a failed ``useradd``
+    is accepted when the user exists afterwards, and one that lost the race for the lock on
+    ``/etc/passwd`` is tried again a few times.
+    """
     name = f"dlgrade{slot}"
+    why = ""
+    for attempt in range(5):
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            pass
+        if attempt:
+            time.sleep(0.2 * attempt)
+        done = subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                               "--user-group", name], capture_output=True, text=True)
+        why = f"useradd exit {done.returncode}: {done.stderr.strip()}"
     try:
         return pwd.getpwnam(name)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                        "--user-group", name], check=True, capture_output=True)
-        return pwd.getpwnam(name)
+        raise RuntimeError(f"could not create the grading user {name!r} ({why})") from None
 
 
 class Workspace:
