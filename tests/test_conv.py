@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+from central_diff import numerical_gradient
 
 from conftest import TORCH_DEVICES
 from dlcourse.layers.conv import (
@@ -15,20 +16,6 @@ from dlcourse.layers.conv import (
 
 EXACT = dict(rtol=1e-12, atol=1e-12)  # naive vs vectorised in float64: rounding only
 GRAD_RTOL = 1e-6  # central differences, eps = 1e-6, float64
-
-
-def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """Central differences of the scalar ``f()`` with respect to ``x`` (changed in place, restored)."""
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(*x.shape):
-        saved = x[idx]
-        x[idx] = saved + eps
-        plus = f()
-        x[idx] = saved - eps
-        minus = f()
-        x[idx] = saved
-        grad[idx] = (plus - minus) / (2 * eps)
-    return grad
 
 
 def random_config(rng: np.random.Generator) -> dict:

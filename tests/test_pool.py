@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+from central_diff import numerical_gradient
 
 from dlcourse.layers.pool import (
     AvgPool2D, MaxPool2D, avg_pool2d_backward, avg_pool2d_backward_naive, avg_pool2d_forward,
@@ -20,20 +21,6 @@ KERNELS = {
     "max": (max_pool2d_forward, max_pool2d_backward, max_pool2d_forward_naive, max_pool2d_backward_naive),
     "avg": (avg_pool2d_forward, avg_pool2d_backward, avg_pool2d_forward_naive, avg_pool2d_backward_naive),
 }
-
-
-def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """Central differences of the scalar ``f()`` with respect to ``x`` (changed in place, restored)."""
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(*x.shape):
-        saved = x[idx]
-        x[idx] = saved + eps
-        plus = f()
-        x[idx] = saved - eps
-        minus = f()
-        x[idx] = saved
-        grad[idx] = (plus - minus) / (2 * eps)
-    return grad
 
 
 def test_known_answers():
