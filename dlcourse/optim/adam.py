@@ -7,6 +7,21 @@ import numpy as np
 from .base import Optimizer, check_betas, check_nonnegative
 
 
+def _apply_weight_decay(theta: np.ndarray, g: np.ndarray, lr: float, weight_decay: float,
+                        decoupled: bool) -> np.ndarray:
+    r"""Weight decay as Adam, AdamW and NAdam apply it; returns the gradient to use.
+
+    Decoupled (AdamW): shrink the parameter in place, :math:`\theta \leftarrow \theta(1 - \gamma\lambda)`,
+    and leave :math:`g` alone. Otherwise an L2 term: :math:`g \leftarrow g + \lambda\theta`.
+    """
+    if weight_decay == 0:
+        return g
+    if decoupled:
+        theta *= 1 - lr * weight_decay
+        return g
+    return g + weight_decay * theta
+
+
 class Adam(Optimizer):
     r"""Adam: momentum on the gradient and RMSprop's scaling, both bias-corrected.
 
@@ -74,11 +89,7 @@ class Adam(Optimizer):
 
     def _update(self, theta: np.ndarray, g: np.ndarray, state: dict) -> None:
         (beta1, beta2), t, m, v = self.betas, state["t"], state["m"], state["v"]
-        if self.weight_decay != 0:
-            if self.decoupled_weight_decay:
-                theta *= 1 - self.lr * self.weight_decay
-            else:
-                g = g + self.weight_decay * theta
+        g = _apply_weight_decay(theta, g, self.lr, self.weight_decay, self.decoupled_weight_decay)
         m += (1 - beta1) * (g - m)  # = beta1 * m + (1 - beta1) * g, torch's lerp form
         v *= beta2
         v += (1 - beta2) * (g * g)
@@ -198,11 +209,7 @@ class NAdam(Optimizer):
 
     def _update(self, theta: np.ndarray, g: np.ndarray, state: dict) -> None:
         (beta1, beta2), t, m, v = self.betas, state["t"], state["m"], state["v"]
-        if self.weight_decay != 0:
-            if self.decoupled_weight_decay:
-                theta *= 1 - self.lr * self.weight_decay
-            else:
-                g = g + self.weight_decay * theta
+        g = _apply_weight_decay(theta, g, self.lr, self.weight_decay, self.decoupled_weight_decay)
         mu, mu_next = self._mu(t), self._mu(t + 1)
         state["mu_product"] *= mu
         mu_product, mu_product_next = state["mu_product"], state["mu_product"] * mu_next
