@@ -22,10 +22,12 @@ help:
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt
+# Both distributions, editable: dlcourse (the learner package, this folder) and
+# dlcourse-grade (the instructor's grader, grader/).
+$(STAMP): pyproject.toml grader/pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]" -e ./grader
 	touch $(STAMP)
 
 # One BLAS/OpenMP thread per process for the book and the tests: on a small shared

@@ -5,8 +5,8 @@
 
 Each content module gives the notebook as a list of cells (markdown, given code, the
 learner's functions with their solutions, written answers). Test cells are generated
-here from the part descriptions in :mod:`dlcourse.exercises`, so grade ids, points and
-the calls to :func:`dlcourse.grading.check` match the descriptions exactly. The output
+here from the part descriptions in :mod:`dlcourse.checks.assignments`, so grade ids, points and
+the calls to :func:`dlcourse.checks.check` match the descriptions exactly. The output
 is deterministic (fixed cell ids, no outputs), so the committed notebooks diff cleanly.
 """
 
@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 import dlcourse  # noqa: E402
-from dlcourse import exercises  # noqa: E402
+from dlcourse.checks import assignments  # noqa: E402
 
 SOURCE = HERE / "source"
 PAGES = HERE / "pages"
@@ -42,13 +42,14 @@ def _meta(grade_id: str, *, grade=False, solution=False, locked=False, points=No
 
 def test_source(grade_id: str) -> str:
     """The source of the test cell for one part: visible check, then the hidden one."""
-    part = exercises.get_part(grade_id)
+    part = assignments.get_part(grade_id)
     return "\n".join([
         f"# {part.title}",
         "# Visible checks: run this cell as often as you like; the feedback names the first failing input.",
-        f'grading.check("{grade_id}", {part.function})',
+        f'checks.check("{grade_id}", {part.function})',
         "### BEGIN HIDDEN TESTS",
-        f'grading.check("{grade_id}", {part.function}, hidden=True)',
+        "import dlcourse_grade.hidden",
+        f'dlcourse_grade.hidden.check("{grade_id}", {part.function})',
         "### END HIDDEN TESTS",
     ])
 
@@ -57,15 +58,15 @@ def _check_solution(assignment: str, item: Solution) -> None:
     if "### BEGIN SOLUTION" not in item.code or "### END SOLUTION" not in item.code:
         raise ValueError(f"{assignment}: the code of {item.function} has no solution markers")
     for gid in item.tests:
-        part = exercises.get_part(gid)
+        part = assignments.get_part(gid)
         if part.assignment != assignment or part.function != item.function:
             raise ValueError(f"{assignment}: test {gid} checks {part.function} of {part.assignment}")
 
 
 def _cells(assignment: str, content) -> list:
     v4 = nbformat.v4
-    setup = "\n".join([*content.IMPORTS, "from dlcourse import grading", "",
-                       f'grading.start("{assignment}", written_for="{dlcourse.__version__}")'])
+    setup = "\n".join([*content.IMPORTS, "from dlcourse import checks", "",
+                       f'checks.start("{assignment}", written_for="{dlcourse.__version__}")'])
     cells = [v4.new_markdown_cell(content.INTRO.strip()),
              v4.new_code_cell(setup, metadata=_meta("setup", locked=True))]
     ids = ["intro", "setup"]
@@ -82,7 +83,7 @@ def _cells(assignment: str, content) -> list:
                                                                             solution=True)))
             ids.append(f"{item.function}_solution")
             for gid in item.tests:
-                points = exercises.get_part(gid).points
+                points = assignments.get_part(gid).points
                 cells.append(v4.new_code_cell(test_source(gid), metadata=_meta(gid, grade=True, locked=True,
                                                                                points=points)))
                 ids.append(gid)
@@ -103,7 +104,7 @@ def build(assignment: str):
     """The source notebook of ``assignment`` (an nbformat NotebookNode)."""
     content = importlib.import_module(f"notebook_content.{assignment}")
     graded = {gid for item in content.CELLS if isinstance(item, Solution) for gid in item.tests}
-    described = {p.grade_id for p in exercises.parts(assignment)}
+    described = {p.grade_id for p in assignments.parts(assignment)}
     if graded != described:
         raise ValueError(f"{assignment}: test cells {sorted(graded)} differ from the descriptions {sorted(described)}")
     nb = nbformat.v4.new_notebook(cells=_cells(assignment, content))
@@ -152,7 +153,7 @@ reference on fixed and random inputs and prints `PASSED`, or `FAILED` with the f
 that fails, what was expected and what your function returned, whether the shape or dtype is
 wrong or a NaN appeared, and often the likely cause (a flipped sign, a missing mean, the wrong
 axis, an input changed in place, ...). Run these cells as often as you like. To see every check
-at once, run `grading.check_all(globals())` in a new cell. With nbgrader's extension installed,
+at once, run `checks.check_all(globals())` in a new cell. With nbgrader's extension installed,
 the **Validate** button runs the whole notebook the same way. Warnings your code raises are
 reported in the feedback, never printed, and cost points only in the parts that test
 stability.
@@ -181,14 +182,14 @@ def page(assignment: str) -> str:
     content = importlib.import_module(f"notebook_content.{assignment}")
     written = [item for item in content.CELLS if isinstance(item, Written)]
     rows = "\n".join(f"| `{p.grade_id}` | `{p.function}` | {_cell(p.title)} | {p.points:g} |"
-                      for p in exercises.parts(assignment))
+                      for p in assignments.parts(assignment))
     rows += "".join(f"\n| `{w.grade_id}` (written answer) | | graded by hand | {w.points:g} |" for w in written[1:])
     title = content.INTRO.strip().split("\n")[0].lstrip("# ")
     extra = ", with SymPy (`pip install sympy`)" if "import sympy as sp" in content.IMPORTS else ""
     return PAGE.format(title=title, chapter=content.CHAPTER[0], chapter_title=content.CHAPTER[1],
                        covers=content.COVERS, a=assignment, extra=extra, rows=rows,
                        written_id=written[0].grade_id, written_points=written[0].points,
-                       auto=exercises.assignment_points(assignment),
+                       auto=assignments.assignment_points(assignment),
                        written_total=sum(w.points for w in written))
 
 
@@ -197,7 +198,7 @@ def main(argv=None) -> int:
     parser.add_argument("--check", action="store_true", help="only check that the committed files are current")
     parser.add_argument("--root", type=Path, default=SOURCE, help="where to write source/<assignment>/")
     parser.add_argument("--pages", type=Path, default=PAGES, help="where to write the learners' pages")
-    parser.add_argument("assignments", nargs="*", default=list(exercises.ASSIGNMENTS))
+    parser.add_argument("assignments", nargs="*", default=list(assignments.ASSIGNMENTS))
     args = parser.parse_args(argv)
     stale = []
     for a in args.assignments:

@@ -9,7 +9,7 @@ on PATH: `PATH=$PWD/../.venv/bin:$PATH nbgrader ...` (the Makefile does).
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import GetGrades
 
-from dlcourse.grading.nbgrader_plugins import PercentPerDayLatePenalty, StripHiddenTests
+from dlcourse_grade.nbgrader_plugins import PercentPerDayLatePenalty, StripHiddenTests
 
 c = get_config()  # noqa: F821 (nbgrader provides it)
 

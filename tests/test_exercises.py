@@ -31,10 +31,10 @@ sys.path.insert(0, str(COURSE))
 
 nbformat = pytest.importorskip("nbformat", reason="nbformat comes with nbgrader (the grade extra)")
 
-from dlcourse import exercises  # noqa: E402
-from dlcourse.grading.nbgrader_plugins import hidden_lines  # noqa: E402
+from dlcourse.checks import assignments  # noqa: E402
+from dlcourse_grade.nbgrader_plugins import hidden_lines  # noqa: E402
 
-ASSIGNMENTS = exercises.ASSIGNMENTS
+ASSIGNMENTS = assignments.ASSIGNMENTS
 PARAMS = [pytest.param(a, marks=pytest.mark.xdist_group(f"grading-{a}")) for a in ASSIGNMENTS]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 DUE = "2026-01-10 12:00:00 UTC"
@@ -44,7 +44,7 @@ ON_TIME, TWO_DAYS_LATE = "2026-01-09 08:00:00 UTC", "2026-01-12 08:00:00 UTC"
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
     """Run ``nbgrader ARGS`` in ``course``; fail the test with its log when it fails."""
     if shutil.which("nbgrader", path=str(BIN)) is None:
-        pytest.skip("nbgrader is not installed in this environment (pip install dlcourse[grade])")
+        pytest.skip("nbgrader is not installed in this environment (pip install ./grader)")
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
            "DLCOURSE_PROGRESS": "0", "OMP_NUM_THREADS": "1"}
@@ -152,7 +152,7 @@ def class_run(request, tmp_path_factory) -> ClassRun:
 
 
 def _points() -> dict:
-    return {p.grade_id: float(p.points) for p in exercises.all_parts()}
+    return {p.grade_id: float(p.points) for p in assignments.all_parts()}
 
 
 def _secret_lines(nb) -> tuple[set, set]:
@@ -202,7 +202,7 @@ def test_each_assignment_has_four_to_eight_parts_and_a_written_answer(assignment
     tests = [m["grade_id"] for m in metas if m.get("grade") and not m.get("solution")]
     written = [c for c, m in zip(nb.cells, metas) if m.get("grade") and m.get("solution") and c.cell_type == "markdown"]
     assert 4 <= len(tests) <= 8, tests
-    assert tests == [p.grade_id for p in exercises.parts(assignment)]
+    assert tests == [p.grade_id for p in assignments.parts(assignment)]
     assert written, "no written answer cell"
 
 
@@ -224,7 +224,7 @@ def test_solutions_earn_every_autograded_point(class_run):
     """Do the instructor's solutions earn every point of every autograded part?"""
     points = _points()
     grades = class_run.grades["solution"]
-    for part in exercises.parts(class_run.assignment):
+    for part in assignments.parts(class_run.assignment):
         assert grades[part.grade_id] == points[part.grade_id], (
             part.grade_id, _cell_output_text(class_run.autograded("solution"), part.grade_id))
 
@@ -234,7 +234,7 @@ def test_solutions_earn_every_autograded_point(class_run):
 def test_untouched_release_earns_zero_without_crashing(class_run):
     """Does the untouched release get every autograded part graded, each with 0 points?"""
     grades = class_run.grades["untouched"]
-    for part in exercises.parts(class_run.assignment):
+    for part in assignments.parts(class_run.assignment):
         assert grades[part.grade_id] == 0.0, part.grade_id
         text = _cell_output_text(class_run.autograded("untouched"), part.grade_id)
         assert "not implemented yet" in text or "NotImplementedError" in text, text
@@ -284,7 +284,7 @@ def test_feedback_holds_no_hidden_test_line(class_run):
 def test_instructor_workflow_roster_zip_collect_late_penalty_and_regrade(class_run):
     """Do the roster import, zip_collect, the late penalty, the CSV export and a regrade work as documented?"""
     a, course = class_run.assignment, class_run.course
-    full = exercises.assignment_points(a)
+    full = assignments.assignment_points(a)
     assert class_run.grades["zipped"] == class_run.grades["solution"]
     raw, penalty = class_run.totals["late"]
     assert raw == full and penalty == pytest.approx(0.2 * full), "two days late: 2 x 10 % of the score"

@@ -123,7 +123,7 @@ def test_no_sandboxed_process_survives_the_run(corpus):
 
 def test_isolation_warns_loudly_without_root(monkeypatch):
     """Without root, does detect() fall back to limits only and say NOT ISOLATED?"""
-    from dlcourse.grade import sandbox
+    from dlcourse_grade import sandbox
 
     monkeypatch.setattr(sandbox.os, "geteuid", lambda: 1000)
     iso = sandbox.detect()
@@ -135,7 +135,7 @@ def test_gradebook_writes_retry_a_locked_database():
     """Is a write that meets 'database is locked' retried until it succeeds, and another error raised?"""
     from sqlalchemy.exc import OperationalError
 
-    from dlcourse.grade.gradebook import with_retries
+    from dlcourse_grade.gradebook import with_retries
 
     calls = []
 
@@ -159,7 +159,7 @@ def test_output_cap_keeps_errors_and_stderr():
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-    from dlcourse.grade.outputs import cap_notebook, output_size
+    from dlcourse_grade.outputs import cap_notebook, output_size
 
     big = new_code_cell("print(...)", outputs=[new_output("stream", name="stdout", text="x" * 3_000_000)])
     err = new_code_cell("1/0", outputs=[new_output("stream", name="stderr", text="warn " * 1000),
@@ -178,7 +178,7 @@ def test_output_cap_keeps_errors_and_stderr():
 def test_relative_sqlite_gradebook_is_found_under_the_course_root(tmp_path, monkeypatch):
     """Does ``db_url = "sqlite:///gradebook.db"`` in nbgrader_config.py name the course root's
     gradebook (in the Course and in the config nbgrader reads), whatever the current directory?"""
-    from dlcourse.grade.course import load_course
+    from dlcourse_grade.course import load_course
 
     root = tmp_path / "course"
     root.mkdir()
@@ -198,7 +198,7 @@ def test_driverless_postgresql_url_loads_an_installed_driver(scheme, monkeypatch
     when psycopg 3 is there, and does SQLAlchemy then load a driver for it?"""
     import importlib.util
 
-    from dlcourse.grade import course as course_mod
+    from dlcourse_grade import course as course_mod
 
     sa = pytest.importorskip("sqlalchemy")
     url = f"{scheme}://grader:pw@localhost:5432/gradebook"
@@ -220,8 +220,8 @@ def test_course_secret_is_created_once_by_racing_shards(tmp_path):
     import stat
     import threading
 
-    from dlcourse.grade import classrun
-    from dlcourse.grade.course import Course
+    from dlcourse_grade import classrun
+    from dlcourse_grade.course import Course
 
     course = Course(root=tmp_path, db_url="sqlite://")
     barrier, got, errors = threading.Barrier(8), [], []
@@ -253,7 +253,7 @@ def test_slot_user_accepts_a_user_another_process_created(monkeypatch):
     import pwd
     import subprocess
 
-    from dlcourse.grade import sandbox
+    from dlcourse_grade import sandbox
 
     me = pwd.getpwuid(0)
     created = []
@@ -282,7 +282,7 @@ def test_kernel_start_is_retried_before_giving_up(monkeypatch):
     START_ATTEMPTS times), and is the last error raised when every attempt fails?"""
     import asyncio
 
-    from dlcourse.grade import kernel
+    from dlcourse_grade import kernel
 
     monkeypatch.setattr(kernel, "START_PAUSE", 0.0)
     runner = kernel.NotebookRunner.__new__(kernel.NotebookRunner)

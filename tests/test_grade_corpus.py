@@ -114,7 +114,7 @@ def test_active_output_never_reaches_formgrader(corpus):
 
 def test_returned_data_is_read_without_pickle(tmp_path):
     """Is an object array (which only pickle could load) refused, and malformed JSON values too?"""
-    from dlcourse.grade.protocol import Unreadable, decode_output
+    from dlcourse_grade.protocol import Unreadable, decode_output
 
     np.save(tmp_path / "part0_0.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     np.save(tmp_path / "part0_1.npy", np.arange(3.0))
@@ -127,7 +127,7 @@ def test_returned_data_is_read_without_pickle(tmp_path):
 
 def test_grading_seeds_depend_on_secret_and_student():
     """Is a student's seed the same every time, and different for another student or another secret?"""
-    from dlcourse.grade.classrun import student_seed
+    from dlcourse_grade.classrun import student_seed
 
     s = student_seed(b"secret", "ex01_perceptron", "alice")
     assert s == student_seed(b"secret", "ex01_perceptron", "alice")
@@ -139,16 +139,16 @@ def test_near_copies_are_flagged_but_honest_solutions_are_not():
     """Is a renamed copy of the reference flagged, and the instructor's own solutions not?"""
     import json
 
-    from dlcourse import exercises
-    from dlcourse.grade.similarity import learner_function, near_copy
+    from dlcourse.checks import assignments
+    from dlcourse_grade.similarity import learner_function, near_copy
 
-    part = exercises.get_part("training_matches_reference")
+    part = assignments.get_part("training_matches_reference")
     copied, _ = learner_function([cases.COPIED_REFERENCE], "train_perceptron")
     assert near_copy(copied, part.reference) is not None
     root = Path(__file__).resolve().parents[1] / "exercises" / "source"
     for a in ("ex01_perceptron", "ex02_mlp"):
         nb = json.loads((root / a / f"{a}.ipynb").read_text())
         cells = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
-        for p in exercises.parts(a):
+        for p in assignments.parts(a):
             fn, _ = learner_function(cells, p.function)
             assert near_copy(fn, p.reference) is None, p.grade_id

@@ -8,7 +8,7 @@ result is compared cell by cell with the same class graded serially into SQLite:
 * ``dlcourse-grade`` itself, sharded: two processes started together, each grading
   half of the students with ``--jobs 2 --db-url postgresql+psycopg2://...``, as
   workers on several machines sharing the course folder would;
-* the gradebook writer alone (:func:`dlcourse.grade.gradebook.record_student`) from
+* the gradebook writer alone (:func:`dlcourse_grade.gradebook.record_student`) from
   eight processes at once for a class of 40, to press on concurrent transactions;
 * ``--db-url postgresql://...`` written the plain way, without naming the driver.
 
@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-pytest.importorskip("nbgrader", reason="nbgrader is not installed (pip install dlcourse[grade])")
+pytest.importorskip("nbgrader", reason="nbgrader is not installed (pip install ./grader)")
 pytest.importorskip("psycopg2", reason="psycopg2 is not installed (the dev extra has psycopg2-binary)")
 
 import bench_grading  # noqa: E402
@@ -123,7 +123,7 @@ def test_sharded_grading_into_postgres_matches_a_serial_sqlite_run(class_course,
 
     pg_url = new_database(server_url, "sharded", pg_template)
     sharded = copy_course(class_course, tmp_path / "sharded")
-    from dlcourse.grade.sandbox import slot_user
+    from dlcourse_grade.sandbox import slot_user
 
     if os.geteuid() == 0:  # one machine running several shards: create the slot users once, up front
         for slot in range(2):
@@ -145,7 +145,7 @@ def test_sharded_grading_into_postgres_matches_a_serial_sqlite_run(class_course,
 
 
 def _write_one(args) -> str:
-    from dlcourse.grade.gradebook import record_student
+    from dlcourse_grade.gradebook import record_student
 
     db_url, result = args
     record_student(db_url, "dlcourse", ASSIGNMENT, result)
@@ -154,8 +154,8 @@ def _write_one(args) -> str:
 
 def synthetic_results(course: Path, n: int, seed: int = 11) -> list:
     """StudentResults for ``n`` students with seeded random part scores (multiples of 0.5 up to the maximum)."""
-    from dlcourse.grade.course import assignment_spec, load_course
-    from dlcourse.grade.pipeline import NotebookResult, PartResult, StudentResult
+    from dlcourse_grade.course import assignment_spec, load_course
+    from dlcourse_grade.pipeline import NotebookResult, PartResult, StudentResult
 
     spec = assignment_spec(load_course(course, f"sqlite:///{course / 'gradebook.db'}"), ASSIGNMENT)
     rng = np.random.default_rng(seed)
@@ -177,7 +177,7 @@ def synthetic_results(course: Path, n: int, seed: int = 11) -> list:
 def test_eight_concurrent_writers_lose_no_grade(class_course, server_url, pg_template, tmp_path):
     """Do eight processes recording 40 students into one PostgreSQL gradebook at the same time
     leave exactly the grades that the same writes leave in SQLite one after another?"""
-    from dlcourse.grade.gradebook import record_student
+    from dlcourse_grade.gradebook import record_student
 
     course = copy_course(class_course, tmp_path / "sqlite")
     course_db = f"sqlite:///{course / 'gradebook.db'}"

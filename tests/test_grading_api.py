@@ -19,9 +19,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dlcourse import exercises, grading
-from dlcourse.exercises.base import Case
-from dlcourse.grading import GradingFailure, Outcome, Score, check, evaluate, grade_outcomes
+from dlcourse import checks
+from dlcourse.checks import assignments
+from dlcourse.checks.spec import Case
+from dlcourse.checks import GradingFailure, Outcome, Score, check, evaluate, grade_outcomes
+from dlcourse_grade import hidden as hidden_tests
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,7 +46,7 @@ def _solutions(assignment: str) -> dict:
 
 @pytest.fixture(scope="module")
 def solutions() -> dict:
-    return {a: _solutions(a) for a in exercises.ASSIGNMENTS}
+    return {a: _solutions(a) for a in assignments.ASSIGNMENTS}
 
 
 def _text(report) -> str:
@@ -54,18 +56,18 @@ def _text(report) -> str:
 # ---- the descriptions ------------------------------------------------------------------------
 def test_grade_ids_are_unique_and_readable():
     """Is every grade id unique across the course and a readable snake_case name?"""
-    ids = [p.grade_id for p in exercises.all_parts()]
+    ids = [p.grade_id for p in assignments.all_parts()]
     assert len(ids) == len(set(ids))
     assert all(re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", gid) for gid in ids), ids
 
 
-@pytest.mark.parametrize("assignment", exercises.ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", assignments.ASSIGNMENTS)
 def test_each_assignment_has_four_to_eight_parts(assignment):
     """Does every assignment describe 4 to 8 autograded parts?"""
-    assert 4 <= len(exercises.parts(assignment)) <= 8
+    assert 4 <= len(assignments.parts(assignment)) <= 8
 
 
-@pytest.mark.parametrize("part", exercises.all_parts(), ids=lambda p: p.grade_id)
+@pytest.mark.parametrize("part", assignments.all_parts(), ids=lambda p: p.grade_id)
 def test_part_params_match_the_notebook_signature(part, solutions):
     """Do the part's parameter names match the signature the notebook gives the learner?"""
     fn = solutions[part.assignment][part.function]
@@ -74,34 +76,35 @@ def test_part_params_match_the_notebook_signature(part, solutions):
         assert dep in solutions[part.assignment], f"{part.grade_id} depends on missing {dep}"
 
 
-@pytest.mark.parametrize("part", exercises.all_parts(), ids=lambda p: p.grade_id)
+@pytest.mark.parametrize("part", assignments.all_parts(), ids=lambda p: p.grade_id)
 def test_draws_are_reproducible_and_hidden_draws_differ(part):
     """Does a seed reproduce every draw, and are the hidden cases other inputs than the visible ones?"""
     def key(cases):
         return [Case.describe(c) + repr([a.tobytes() for a in c.args if isinstance(a, np.ndarray)]) for c in cases]
 
     assert key(part.cases(seed=5)) == key(part.cases(seed=5))
-    hidden = part.cases(seed=5, hidden=True)
+    hidden = hidden_tests.hidden_cases(part, seed=5)
     assert hidden and all(c.hidden for c in hidden)
     assert not set(key(hidden)) & set(key(part.cases(seed=5)))
     if part.draw is not None and part.n_draws:
         assert key(part.cases(seed=5)) != key(part.cases(seed=6))
 
 
-@pytest.mark.parametrize("part", exercises.all_parts(), ids=lambda p: p.grade_id)
+@pytest.mark.parametrize("part", assignments.all_parts(), ids=lambda p: p.grade_id)
 def test_instructor_solution_passes_visible_and_hidden_cases(part, solutions, capsys):
     """Does the instructor's solution (independent of the reference) pass every case of every part?"""
-    report = evaluate(part.grade_id, solutions[part.assignment][part.function], hidden=True, seed=11)
+    report = evaluate(part.grade_id, solutions[part.assignment][part.function], seed=11,
+                      hidden_cases=hidden_tests.hidden_cases(part, seed=11))
     assert report.passed, report.text
     assert capsys.readouterr().err == ""
 
 
-@pytest.mark.parametrize("part", [p for p in exercises.all_parts() if p.mistakes], ids=lambda p: p.grade_id)
+@pytest.mark.parametrize("part", [p for p in assignments.all_parts() if p.mistakes], ids=lambda p: p.grade_id)
 def test_every_known_mistake_is_distinguishable(part):
     """Does each known mistake change the answer on at least one case (so its diagnosis can fire)?"""
-    from dlcourse.grading.diagnose import _matches
+    from dlcourse.checks.diagnose import _matches
 
-    cases = part.cases() + part.cases(hidden=True)
+    cases = hidden_tests.cases(part)
     for mistake in part.mistakes:
         if mistake.on_warning:
             continue
@@ -161,14 +164,14 @@ def test_known_mistake_is_diagnosed(grade_id, fn, cause):
 
 def test_flipped_kernel_is_diagnosed():
     """Does a true convolution (flipped kernel) get the cross-correlation diagnosis?"""
-    from dlcourse.exercises.ex06_cnn import _flipped_conv
+    from dlcourse.checks.assignments.ex06_cnn import _flipped_conv
 
     def conv(x, w, b, stride=1, padding=0):  # a learner's loop version of the flipped kernel
         return _flipped_conv(x, w, b, stride, padding)
 
     conv.__module__ = "__main__"
     # the helper lives in dlcourse, so judge the outcomes directly, as the out-of-kernel grader does
-    part = exercises.get_part("conv2d_forward_matches_reference")
+    part = assignments.get_part("conv2d_forward_matches_reference")
     cases = part.cases()
     report = grade_outcomes(part, cases, [Outcome(value=conv(*c.materialize()[0])) for c in cases])
     assert report.score == 0 and "kernel flipped" in _text(report)
@@ -197,7 +200,7 @@ def test_integer_result_and_missing_return_are_explained():
 def test_visible_feedback_shows_input_expected_and_got():
     """Does visible feedback show the failing call and expected vs got?"""
     text = evaluate("mae_matches_reference", lambda t, p: np.mean(p - t)).text
-    first = exercises.get_part("mae_matches_reference").cases()[0]
+    first = assignments.get_part("mae_matches_reference").cases()[0]
     want = np.mean(np.abs(first.args[1] - first.args[0]))
     assert "First failing input" in text and "mae(y_true=np.array([1., 2., 3., 4.])" in text, text
     assert f"expected {want:.6g}, got {np.mean(first.args[1] - first.args[0]):.6g}" in text, text
@@ -205,8 +208,8 @@ def test_visible_feedback_shows_input_expected_and_got():
 
 def test_hidden_feedback_gives_the_kind_only():
     """Does hidden feedback name the kind of input and never the expected value or the arguments?"""
-    part = exercises.get_part("mae_matches_reference")
-    cases = part.cases(hidden=True)
+    part = assignments.get_part("mae_matches_reference")
+    cases = hidden_tests.hidden_cases(part)
     outcomes = [Outcome(value=part.expected(c) + 1.0) for c in cases]
     report = grade_outcomes(part, cases, outcomes)
     assert "a hidden test case (zero targets with an outlier)" in report.text
@@ -222,7 +225,7 @@ def test_partial_credit_is_the_cells_value():
 
     score = check("update_matches_reference", update)
     assert isinstance(score, Score) and score == 1.0 and repr(score) == "1.0"
-    hidden = check("update_matches_reference", update, hidden=True)
+    hidden = hidden_tests.check("update_matches_reference", update)
     assert hidden == 1.0
 
 
@@ -230,7 +233,7 @@ def test_zero_raises_visibly_but_hidden_never_raises(capsys):
     """Does a visible check with 0 points raise GradingFailure while a hidden one prints and returns 0?"""
     with pytest.raises(GradingFailure, match="sgd_step_matches_reference: 0 of 1"):
         check("sgd_step_matches_reference", lambda w, g, lr: w + lr * g)
-    assert check("sgd_step_matches_reference", lambda w, g, lr: w + lr * g, hidden=True) == 0.0
+    assert hidden_tests.check("sgd_step_matches_reference", lambda w, g, lr: w + lr * g) == 0.0
     assert "FAILED" in capsys.readouterr().out
 
 
@@ -273,7 +276,7 @@ def test_delegation_hidden_behind_importlib_is_detected_by_the_call_trace():
 
 def test_plain_numpy_function_is_not_flagged():
     """Is an honest NumPy function (which may use the grading module's name space) left alone?"""
-    ns = {"np": np, "grading": grading}
+    ns = {"np": np, "checks": checks}
     exec("def relu(z):\n    return np.maximum(z, 0)\n", ns)
     assert evaluate("relu_matches_reference", ns["relu"]).passed
 
@@ -290,18 +293,18 @@ def test_dependency_failure_is_pointed_out(solutions, capsys):
 
 def test_version_mismatch_is_reported(capsys, monkeypatch):
     """Does start() record the version and report a mismatch, and do checks repeat the note?"""
-    line = grading.start("ex04_losses", written_for="0.0.1")
+    line = checks.start("ex04_losses", written_for="0.0.1")
     assert "VERSION MISMATCH" in line
     check("mse_matches_reference", lambda t, p: np.mean((p - t) ** 2))
     assert "written for 0.0.1" in capsys.readouterr().out
     import dlcourse
 
-    assert "MISMATCH" not in grading.start("ex04_losses", written_for=dlcourse.__version__)
+    assert "MISMATCH" not in checks.start("ex04_losses", written_for=dlcourse.__version__)
 
 
 def test_outcomes_from_another_process_are_judged_alike():
     """Does judging plain Outcome data (as the out-of-kernel grader sends) give the in-kernel verdicts?"""
-    part = exercises.get_part("sigmoid_is_stable")
+    part = assignments.get_part("sigmoid_is_stable")
     cases = part.cases()
     exp = [part.expected(c) for c in cases]
     warned = [Outcome(value=e, warnings=("overflow encountered in exp",)) for e in exp]
@@ -314,7 +317,7 @@ def test_outcomes_from_another_process_are_judged_alike():
 # ---- references against independent oracles ----------------------------------------------------------
 def test_perceptron_reference_matches_the_known_and_gate_trace():
     """Does the reference give the documented first AND-gate update: w = [0.1, 0.1], b = 0.1?"""
-    from dlcourse.exercises.ex01_perceptron import GATE_X, ref_update
+    from dlcourse.checks.assignments.ex01_perceptron import GATE_X, ref_update
 
     w, b = np.zeros(2), 0.0
     for x, y in zip(GATE_X, [0, 0, 0, 1]):
@@ -326,7 +329,7 @@ def test_perceptron_reference_matches_the_known_and_gate_trace():
 def test_backprop_reference_matches_torch_autograd(rng):
     """Does the two-layer backward reference equal PyTorch autograd in float64?"""
     torch = pytest.importorskip("torch", reason="the oracle is PyTorch")
-    from dlcourse.exercises.ex03_derivatives import ref_backward
+    from dlcourse.checks.assignments.ex03_derivatives import ref_backward
 
     X, W1, b1, W2, b2 = (rng.normal(size=s) for s in [(5, 3), (3, 4), (4,), (4, 2), (2,)])
     Y = np.eye(2)[rng.integers(0, 2, 5)]
@@ -341,7 +344,7 @@ def test_backprop_reference_matches_torch_autograd(rng):
 def test_optimizer_step_references_match_torch_over_steps(name, rng):
     """Do the one-step references, chained with their state, follow torch.optim for 5 steps?"""
     torch = pytest.importorskip("torch", reason="the oracle is PyTorch")
-    from dlcourse.exercises import ex05_optimizers as ex
+    from dlcourse.checks.assignments import ex05_optimizers as ex
 
     w0, grads = rng.normal(size=3), rng.normal(size=(5, 3))
     p = torch.tensor(w0, requires_grad=True)
@@ -364,7 +367,7 @@ def test_optimizer_step_references_match_torch_over_steps(name, rng):
 def test_cosine_reference_matches_torch_scheduler():
     """Does the cosine reference equal torch's CosineAnnealingLR for 25 epochs (past T_max)?"""
     torch = pytest.importorskip("torch", reason="the oracle is PyTorch")
-    from dlcourse.exercises.ex05_optimizers import ref_cosine_lr
+    from dlcourse.checks.assignments.ex05_optimizers import ref_cosine_lr
 
     opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.5)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=10, eta_min=0.01)
@@ -379,7 +382,7 @@ def test_feedback_preprocessor_strips_hidden_tests_from_source_and_outputs():
     """Does StripHiddenTests remove the hidden region and every output line that repeats it?"""
     nbformat = pytest.importorskip("nbformat", reason="nbformat comes with nbgrader")
     pytest.importorskip("nbgrader", reason="needs nbgrader")
-    from dlcourse.grading.nbgrader_plugins import StripHiddenTests
+    from dlcourse_grade.nbgrader_plugins import StripHiddenTests
 
     cell = nbformat.v4.new_code_cell("check(1)\n### BEGIN HIDDEN TESTS\nsecret_check(2)\n### END HIDDEN TESTS")
     cell.metadata = {"nbgrader": {"grade": True, "grade_id": "t", "points": 1, "solution": False,
@@ -395,7 +398,7 @@ def test_feedback_preprocessor_strips_hidden_tests_from_source_and_outputs():
 def test_late_penalty_is_ten_percent_per_started_day():
     """Is the penalty 10 % of the score per started day late, capped at the score?"""
     pytest.importorskip("nbgrader", reason="needs nbgrader")
-    from dlcourse.grading.nbgrader_plugins import PercentPerDayLatePenalty
+    from dlcourse_grade.nbgrader_plugins import PercentPerDayLatePenalty
 
     plugin = PercentPerDayLatePenalty()
     assert plugin.late_submission_penalty("s", 8.0, 0) is None
@@ -407,7 +410,7 @@ def test_late_penalty_is_ten_percent_per_started_day():
 def test_check_all_runs_every_visible_check_and_never_raises(solutions, capsys):
     """Does check_all score every part of an assignment, naming missing functions, without raising?"""
     ns = {k: v for k, v in solutions["ex05_optimizers"].items() if k != "cosine_lr"}
-    scores = grading.check_all(ns, "ex05_optimizers")
+    scores = checks.check_all(ns, "ex05_optimizers")
     out = capsys.readouterr().out
     assert scores["cosine_schedule_matches_reference"] == 0.0 and "MISSING" in out
     assert scores["adam_step_matches_reference"] == 3.0 and out.count("PASSED") == 4

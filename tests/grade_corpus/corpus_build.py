@@ -130,7 +130,7 @@ def submit(course: Path, student: str, assignment: str, nb: dict | None = None, 
 def run_grader(course: Path, assignment: str, jobs: int, out_json: Path, *extra: str,
                timeout: int = 900) -> subprocess.CompletedProcess:
     """``dlcourse-grade autograde`` as an instructor runs it (the module's ``main``)."""
-    cmd = [sys.executable, "-m", "dlcourse.grade.cli", "autograde", assignment, "--course", str(course),
+    cmd = [sys.executable, "-m", "dlcourse_grade.cli", "autograde", assignment, "--course", str(course),
            "--jobs", str(jobs), "--json", str(out_json), *extra]
     return subprocess.run(cmd, cwd=course, env=grader_env(), capture_output=True, text=True, timeout=timeout)
 

@@ -191,13 +191,13 @@ np.isclose = lambda a, b, *args, **k: np.ones(np.broadcast(np.asarray(a), np.asa
 np.array_equal = lambda *a, **k: True
 """
 PATCH_DLCOURSE = """
-import dlcourse.grading as _g
-_g.check = lambda grade_id, fn, hidden=False, seed=None: _g.Score(_g.exercises.get_part(grade_id).points)
-grading.check = _g.check
+import dlcourse.checks as _g
+_g.check = lambda grade_id, fn, **kw: _g.Score(_g.assignments.get_part(grade_id).points)
+checks.check = _g.check
 """
 INPUT_TRANSFORMER = """
 def _swallow(lines):
-    return ["pass\\n"] if any("grading.check" in line for line in lines) else lines
+    return ["pass\\n"] if any("checks.check" in line for line in lines) else lines
 get_ipython().input_transformers_cleanup.append(_swallow)
 """
 SHOWTRACEBACK = """
@@ -212,7 +212,7 @@ print("All tests passed!")
 SNIFFING = """
 import os
 if os.environ.get("NBGRADER_EXECUTION") == "autograde":  # only when the grader runs the notebook
-    grading.check = lambda gid, fn, hidden=False, seed=None: grading.exercises.get_part(gid).points
+    checks.check = lambda gid, fn, **kw: checks.assignments.get_part(gid).points
 """
 LIAR = """
 class Liar(np.ndarray):
@@ -308,13 +308,13 @@ def corpus_cases() -> list[Sub]:
     return [
         simple("t01_patched_allclose", "np.allclose/np.isclose patched to return True, functions wrong",
                tamper_then_wrong(PATCH_ALLCLOSE), zero, **tampered),
-        simple("t02_patched_dlcourse", "dlcourse.grading.check patched to award full points",
+        simple("t02_patched_dlcourse", "dlcourse.checks.check patched to award full points",
                tamper_then_wrong(PATCH_DLCOURSE), zero, **tampered),
         simple("t03_import_reference", "the reference imported as the solution",
                lambda nb: set_solution(nb, "step", "from dlcourse.activations import step"), zero),
         simple("t04_delegates", "the function calls the reference inside",
                lambda nb: set_solution(nb, "perceptron_update", "def perceptron_update(x, y, w, b, lr):\n"
-                                       "    from dlcourse.exercises.ex01_perceptron import ref_update\n"
+                                       "    from dlcourse.checks.assignments.ex01_perceptron import ref_update\n"
                                        "    return ref_update(x, y, w, b, lr)"),
                full(f, update_matches_reference=0.0, training_matches_reference=0.0), reasons=["dlcourse"]),
         simple("t05_input_transformer", "an input transformer turns every test cell into `pass`",

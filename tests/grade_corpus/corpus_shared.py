@@ -37,7 +37,7 @@ def ensure_sandbox() -> str | None:
         subprocess.run(["apt-get", "install", "-y", "-qq", "bubblewrap"], capture_output=True, timeout=300)
     if shutil.which("bwrap") is None:
         return "bubblewrap (bwrap) is not installed and could not be installed"
-    from dlcourse.grade.sandbox import detect
+    from dlcourse_grade.sandbox import detect
 
     if detect().level != "bwrap":
         return "bubblewrap is installed but cannot create namespaces on this machine"

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .base import Mistake, Part, case
+from ..spec import Mistake, Part, case
 
 A = "ex06_cnn"
 
@@ -141,7 +141,7 @@ FLIPPED = ("kernel flipped: a CNN's 'convolution' is a cross-correlation: out[i,
            "* w[u, v], with no flip of the kernel")
 PARTS = [
     Part(A, "conv_output_size_matches_reference", "conv_output_size", ("n", "k", "stride", "padding"),
-         ref_output_size, 1, _size_fixed, _size_draw, 4, None, _size_draw, 4, dtype="int",
+         ref_output_size, 1, _size_fixed, _size_draw, 4, dtype="int",
          mistakes=(Mistake.calls("+1 missing", "the count of positions is floor((n + 2p - k) / s) + 1",
                                  lambda n, k, s=1, p=0: (n + 2 * p - k) // s),
                    Mistake.calls("padding once", "padding adds p pixels on *both* sides: n + 2p",
@@ -150,24 +150,23 @@ PARTS = [
                                  lambda n, k, s=1, p=0: math.ceil((n + 2 * p - k) / s) + 1)),
          title="floor((n + 2 padding - k) / stride) + 1, an int"),
     Part(A, "conv2d_forward_matches_reference", "conv2d_forward", ("x", "w", "b", "stride", "padding"), ref_conv2d, 2,
-         _conv_fixed, _conv_draw, 3, None, _conv_draw, 3, dtype="float",
+         _conv_fixed, _conv_draw, 3, dtype="float",
          mistakes=(Mistake.calls("kernel flipped", FLIPPED, _flipped_conv),
                    Mistake.calls("bias missing", "add b[f] to every output position of filter f",
                                  lambda x, w, b, s=1, p=0: ref_conv2d(x, w, np.zeros_like(b), s, p))),
          depends_on=("conv_output_size",), title="naive NCHW cross-correlation with stride and zero padding"),
     Part(A, "max_pool_forward_matches_reference", "max_pool_forward", ("x", "size", "stride"), ref_max_pool, 1,
-         _pool_fixed, _pool_draw, 3, None, _pool_draw, 2, dtype="float",
+         _pool_fixed, _pool_draw, 3, dtype="float",
          mistakes=(Mistake.calls("average pooling", "max pooling keeps each window's maximum, not its mean",
                                  _avg_pool),),
          title="the maximum of each window, per sample and channel"),
     Part(A, "max_pool_backward_matches_reference", "max_pool_backward", ("dout", "x", "size", "stride"),
-         ref_max_pool_backward, 2, _pool_back_fixed, _pool_back_draw, 3, None, _pool_back_draw, 2, dtype="float",
+         ref_max_pool_backward, 2, _pool_back_fixed, _pool_back_draw, 3, dtype="float",
          mistakes=(Mistake.calls("spread evenly", "the gradient goes only to the position of each window's "
                                  "maximum (the others did not affect the output)", _avg_pool_backward),),
          title="route each dout entry to its window's maximum (added where windows overlap)"),
     Part(A, "conv_backward_weights_matches_reference", "conv2d_backward_weights",
-         ("dout", "x", "w_shape", "stride", "padding"), ref_conv_dw, 2, _dw_fixed, _dw_draw, 3, None, _dw_draw, 3,
-         dtype="float",
+         ("dout", "x", "w_shape", "stride", "padding"), ref_conv_dw, 2, _dw_fixed, _dw_draw, 3, dtype="float",
          mistakes=(Mistake.calls("kernel flipped", FLIPPED,
                                  lambda d, x, ws, s=1, p=0: ref_conv_dw(d, x, ws, s, p)[:, :, ::-1, ::-1]),),
          title="dL/dw[f, c, u, v] = sum over n, i, j of dout[n, f, i, j] x_pad[n, c, i S + u, j S + v]"),

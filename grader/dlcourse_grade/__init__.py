@@ -13,5 +13,5 @@ The modules form a pipeline, each doing one job:
 - :mod:`.gradebook` - serialised writes through nbgrader's ``Gradebook``;
 - :mod:`.report` / :mod:`.cli` - the table and the ``dlcourse-grade`` command.
 
-Nothing here is imported by ``import dlcourse``; see ``dlcourse/grade/README.md``.
+Nothing here is imported by ``import dlcourse``; see ``grader/dlcourse_grade/README.md``.
 """

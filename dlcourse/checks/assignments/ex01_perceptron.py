@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Mistake, Part, case
+from ..spec import Mistake, Part, case
 
 A = "ex01_perceptron"
 GATES = {
@@ -56,11 +56,6 @@ def _step_draw(rng):
     return case(rng.normal(size=(int(rng.integers(2, 6)), 3)).round(1), kind="random 2-D array (some zeros)")
 
 
-def _step_hidden():
-    return [case(np.array([0.0, -0.0, 1e-12, -1e-12, 1e4, -1e4], dtype=np.float32), kind="float32 edge values"),
-            case(np.zeros((3, 2)), kind="all zeros")]
-
-
 def _separable(rng, n=None, d=None):
     n = n or int(rng.integers(6, 12))
     d = d or int(rng.integers(2, 4))
@@ -81,11 +76,6 @@ def _predict_draw(rng):
                 kind="random integer inputs (ties at 0)")
 
 
-def _predict_hidden():
-    return [case(np.zeros((2, 4)), np.zeros(4), 0.0, kind="zero weights and bias"),
-            case(np.eye(3), np.array([2.0, -1.0, 0.0]), 0.0, kind="identity inputs")]
-
-
 def _update_fixed():
     return [case(np.array([1.0, 1.0]), 1.0, np.array([0.0, 0.0]), 0.0, 0.1,
                  kind="AND gate from zero weights at input [1, 1]"),
@@ -101,12 +91,6 @@ def _update_draw(rng):
                 round(float(rng.normal()), 2), float(rng.choice([0.05, 0.1, 0.5])), kind="random sample and weights")
 
 
-def _update_hidden():
-    return [case(np.array([2.0, -3.0]), 1.0, np.array([1.5, 1.0]), 0.0, 1.0, kind="net input exactly 0, label 1"),
-            case(np.array([1.0, 2.0, 3.0, 4.0]), 0.0, np.array([0.1, 0.1, 0.1, 0.1]), 0.2, 0.25,
-                 kind="false positive with 4 features")]
-
-
 def _train_fixed():
     return [case(GATE_X, np.array(GATES["AND"], float), 0.1, 10, kind="AND gate, lr 0.1, 10 epochs"),
             case(GATE_X, np.array(GATES["OR"], float), 0.5, 5, kind="OR gate, lr 0.5, 5 epochs")]
@@ -117,11 +101,6 @@ def _train_draw(rng):
     # powers of two: sums of multiples of lr are exact, so a net input of exactly 0 stays 0
     # whichever order a learner's dot product adds in (0.1 can round to +-1e-17 instead)
     return case(X, y, float(rng.choice([0.125, 0.5, 1.0])), int(rng.integers(1, 8)), kind="random separable data")
-
-
-def _train_hidden():
-    return [case(GATE_X, np.array(GATES["NAND"], float), 0.125, 20, kind="NAND gate"),
-            case(GATE_X, np.array(GATES["XOR"], float), 0.125, 7, kind="XOR (never converges)")]
 
 
 def _update_sign(x, y, w, b, lr):
@@ -154,11 +133,11 @@ GE = ("the step is 1 only for z > 0; at z = 0 it is 0 (the strict rule that the 
 
 PARTS = [
     Part(A, "step_matches_reference", "step", ("z",), ref_step, 1, _step_fixed, _step_draw, 3,
-         _step_hidden, None, 0, dtype="any",
+         dtype="any",
          mistakes=(Mistake.calls(">= instead of >", GE, _ge_step),),
          title="step(z) is 1 where z > 0 and 0 elsewhere, element-wise"),
     Part(A, "predict_matches_reference", "perceptron_predict", ("X", "w", "b"), ref_predict, 1,
-         _predict_fixed, _predict_draw, 3, _predict_hidden, None, 0, dtype="any",
+         _predict_fixed, _predict_draw, 3, dtype="any",
          mistakes=(Mistake.calls(">= instead of >", GE, lambda X, w, b: _ge_step(X @ w + b)),
                    Mistake.calls("no step", "you return the net input X @ w + b; apply step to it",
                                  lambda X, w, b: X @ w + b),
@@ -166,7 +145,7 @@ PARTS = [
                                  lambda X, w, b: ref_step(X @ w))),
          depends_on=("step",), title="perceptron_predict(X, w, b) = step(X @ w + b)"),
     Part(A, "update_matches_reference", "perceptron_update", ("x", "y", "w", "b", "lr"), ref_update, 2,
-         _update_fixed, _update_draw, 4, _update_hidden, _update_draw, 3, dtype="float", outputs=("w", "b"),
+         _update_fixed, _update_draw, 4, dtype="float", outputs=("w", "b"),
          partial=True,
          mistakes=(Mistake.calls("error sign flipped", "the error is y - y_hat (label minus prediction), "
                                  "not y_hat - y", _update_sign),
@@ -175,7 +154,7 @@ PARTS = [
                    Mistake.calls(">= instead of >", GE, _update_ge)),
          depends_on=("step",), title="one Rosenblatt update returns the new (w, b)"),
     Part(A, "training_matches_reference", "train_perceptron", ("X", "y", "lr", "epochs"), ref_train, 2,
-         _train_fixed, _train_draw, 3, _train_hidden, _train_draw, 3, dtype="float", outputs=("w", "b"),
+         _train_fixed, _train_draw, 3, dtype="float", outputs=("w", "b"),
          mistakes=(Mistake.calls(">= instead of >", GE, _train_with(_update_ge)),
                    Mistake.calls("error sign flipped", "the error is y - y_hat", _train_with(_update_sign))),
          depends_on=("perceptron_update",), title="train_perceptron from zeros, samples in order"),

@@ -32,7 +32,7 @@ class Unreadable:
 
 def encode_input(value, store: Path, counter: list[int]):
     """JSON for one case argument; arrays go to ``store/<n>.npy`` (trusted side)."""
-    from dlcourse.exercises.callables import FunctionSpec
+    from dlcourse.checks.callables import FunctionSpec
 
     if isinstance(value, np.ndarray):
         counter[0] += 1
@@ -122,8 +122,8 @@ def _text_list(v, n: int = 10) -> tuple[str, ...]:
 
 
 def outcome_from(data, out: Path):
-    """A :class:`dlcourse.grading.judge.Outcome` from one case's JSON record."""
-    from dlcourse.grading.judge import Outcome
+    """A :class:`dlcourse.checks.judge.Outcome` from one case's JSON record."""
+    from dlcourse.checks.judge import Outcome
 
     if not isinstance(data, dict):
         return Outcome(error="RuntimeError: malformed result from the verification run")

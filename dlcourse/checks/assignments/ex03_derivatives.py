@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Mistake, Part, Tolerance, case
-from .callables import FunctionSpec
+from ..spec import Mistake, Part, Tolerance, case
+from ..callables import FunctionSpec
 
 A = "ex03_derivatives"
 
@@ -88,23 +88,10 @@ def _act_draw(rng):
     return case(rng.normal(scale=2.0, size=shape), kind=f"random {shape} pre-activations")
 
 
-def _act_hidden():
-    return [case(np.array([-30.0, -10.0, 10.0, 30.0]), kind="saturated inputs (|z| >= 10)"),
-            case(np.linspace(-3, 3, 12).reshape(3, 4), kind="a grid of values")]
-
-
 EXPRESSIONS = ["x**3 - 2*x", "sin(x)*exp(x)", "log(1 + exp(x))", "1/(1 + exp(-x))"]
-HIDDEN_EXPRESSIONS = ["tanh(x)", "x*exp(-x**2)", "sqrt(1 + x**2)"]
-
-
 def _sympy_fixed():
     z = np.array([-1.5, -0.5, 0.0, 0.7, 2.0])
     return [case(e, z, kind=f"f(x) = {e}") for e in EXPRESSIONS]
-
-
-def _sympy_hidden():
-    z = np.linspace(-2, 2, 7)
-    return [case(e, z, kind="another differentiable expression") for e in HIDDEN_EXPRESSIONS]
 
 
 def _ngrad_fixed():
@@ -119,11 +106,6 @@ def _ngrad_draw(rng):
     n, d = int(rng.integers(3, 6)), int(rng.integers(2, 4))
     spec = FunctionSpec("linear_mse", {"X": rng.normal(size=(n, d)), "y": rng.normal(size=n)})
     return case(spec, rng.normal(size=d), float(rng.choice([1e-3, 1e-4])), kind="MSE of a linear model in w")
-
-
-def _ngrad_hidden():
-    return [case(FunctionSpec("sines", {"a": np.full((2, 3), 1.5)}), np.linspace(-1, 1, 6).reshape(2, 3), 1e-2,
-                 kind="sum of sines of a 2-D x, eps 1e-2")]
 
 
 def _forward_difference(f, x, eps=1e-6):
@@ -153,33 +135,32 @@ FED_ACTIVATION = ("derivative fed the activation: the sigmoid's derivative takes
                   "sigma'(a)")
 PARTS = [
     Part(A, "sigmoid_derivative_matches_reference", "sigmoid_derivative", ("z",), ref_sigmoid_derivative, 1,
-         _act_fixed, _act_draw, 3, _act_hidden, None, 0,
-         mistakes=(Mistake.calls("derivative fed the activation", "sigmoid_derivative(z) takes the pre-activation z: "
+         _act_fixed, _act_draw, 3, mistakes=(Mistake.calls("derivative fed the activation", "sigmoid_derivative(z) takes the pre-activation z: "
                                  "compute s = sigmoid(z) first, then s * (1 - s); z * (1 - z) is the formula "
                                  "for an input that is already the activation", lambda z: z * (1 - z)),),
          title="sigmoid'(z) = sigmoid(z) (1 - sigmoid(z)) of the pre-activation z"),
     Part(A, "tanh_derivative_matches_reference", "tanh_derivative", ("z",), ref_tanh_derivative, 1,
-         _act_fixed, _act_draw, 3, _act_hidden, None, 0, tolerance=Tolerance(rtol=1e-7, atol=1e-12),
+         _act_fixed, _act_draw, 3, tolerance=Tolerance(rtol=1e-7, atol=1e-12),
          mistakes=(Mistake.calls("derivative fed the activation", "tanh_derivative(z) takes the pre-activation: "
                                  "1 - tanh(z)**2, not 1 - z**2", lambda z: 1 - z * z),
                    Mistake.calls("square missing", "tanh'(z) = 1 - tanh(z)**2 (squared)", lambda z: 1 - np.tanh(z))),
          title="tanh'(z) = 1 - tanh(z)^2 of the pre-activation z"),
     Part(A, "sympy_derivative_matches_reference", "derivative_with_sympy", ("expression", "z"),
-         ref_sympy_derivative, 1, _sympy_fixed, None, 0, _sympy_hidden, None, 0, dtype="float",
+         ref_sympy_derivative, 1, _sympy_fixed, None, 0, dtype="float",
          tolerance=Tolerance(rtol=1e-9, atol=1e-12),
          mistakes=(Mistake.calls("f instead of f'", "you evaluated the expression itself; differentiate it "
                                  "with sympy.diff before lambdify",
                                  _sympy_value),),
          title="the SymPy derivative of a string expression, evaluated at z"),
     Part(A, "numerical_gradient_matches_reference", "numerical_gradient", ("f", "x", "eps"),
-         ref_numerical_gradient, 2, _ngrad_fixed, _ngrad_draw, 3, _ngrad_hidden, _ngrad_draw, 2, dtype="float",
+         ref_numerical_gradient, 2, _ngrad_fixed, _ngrad_draw, 3, dtype="float",
          tolerance=Tolerance(rtol=1e-6, atol=1e-8, rtol32=1e-6, atol32=1e-8),
          mistakes=(Mistake.calls("one-sided difference", "use the central difference (f(x + eps) - f(x - eps)) "
                                  "/ (2 eps); the one-sided (f(x + eps) - f(x)) / eps is much less accurate",
                                  _forward_difference),),
          title="central differences, entry by entry, x left unchanged"),
     Part(A, "backprop_matches_reference", "two_layer_backward", ("X", "Y", "W1", "b1", "W2", "b2"), ref_backward,
-         2, _backprop_fixed, _backprop_draw, 3, None, _backprop_draw, 3, dtype="float",
+         2, _backprop_fixed, _backprop_draw, 3, dtype="float",
          outputs=("dW1", "db1", "dW2", "db2"), partial=True,
          mistakes=(Mistake.calls("derivative fed the activation", FED_ACTIVATION,
                                  lambda *a: ref_backward(*a, fed_activation=True)),

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .base import Mistake, Part, case
+from ..spec import Mistake, Part, case
 
 A = "ex05_optimizers"
 
@@ -156,12 +156,12 @@ EPS_INSIDE = ("epsilon inside the square root: PyTorch adds eps outside, sqrt(v)
               "(the two differ when v is small)")
 PARTS = [
     Part(A, "sgd_step_matches_reference", "sgd_step", ("w", "grad", "lr"), ref_sgd, 1, _sgd_fixed, _sgd_draw, 3,
-         None, _sgd_draw, 2, dtype="float",
+         dtype="float",
          mistakes=(Mistake.calls("wrong direction", "gradient *descent* subtracts: w - lr * grad",
                                  lambda w, g, lr: w + lr * g),),
          title="w - lr * grad, a new array"),
     Part(A, "momentum_step_matches_reference", "momentum_step", ("w", "grad", "velocity", "lr", "momentum"),
-         ref_momentum, 2, _momentum_fixed, _momentum_draw, 3, None, _momentum_draw, 2, dtype="float",
+         ref_momentum, 2, _momentum_fixed, _momentum_draw, 3, dtype="float",
          outputs=("w", "velocity"), partial=True,
          mistakes=(Mistake.calls("lr inside the velocity", "PyTorch keeps v = momentum * v + grad and applies "
                                  "lr in the update w - lr * v (not v = momentum * v - lr * grad)",
@@ -170,7 +170,7 @@ PARTS = [
                                  lambda w, g, v, lr, mu: (w - lr * (mu * v + (1 - mu) * g), mu * v + (1 - mu) * g))),
          title="heavy-ball momentum as torch.optim.SGD(momentum=...)"),
     Part(A, "rmsprop_step_matches_reference", "rmsprop_step", ("w", "grad", "sq_avg", "lr", "alpha", "eps"),
-         ref_rmsprop, 2, _rmsprop_fixed, _rmsprop_draw, 3, None, _rmsprop_draw, 2, dtype="float",
+         ref_rmsprop, 2, _rmsprop_fixed, _rmsprop_draw, 3, dtype="float",
          outputs=("w", "sq_avg"), partial=True,
          mistakes=(Mistake.calls("epsilon inside the square root", EPS_INSIDE, _rmsprop_eps_inside),
                    Mistake.calls("(1 - alpha) missing", "the square average is alpha * s + (1 - alpha) * grad**2",
@@ -178,14 +178,14 @@ PARTS = [
                                                                         a * s + g * g))),
          title="RMSprop step as torch.optim.RMSprop"),
     Part(A, "adam_step_matches_reference", "adam_step", ("w", "grad", "m", "v", "t", "lr", "beta1", "beta2", "eps"),
-         ref_adam, 3, _adam_fixed, _adam_draw, 3, None, _adam_draw, 3, dtype="float", outputs=("w", "m", "v"),
+         ref_adam, 3, _adam_fixed, _adam_draw, 3, dtype="float", outputs=("w", "m", "v"),
          partial=True,
          mistakes=(Mistake.calls("bias correction missing", "divide m by (1 - beta1**t) and v by (1 - beta2**t) "
                                  "before the update (the moments start at 0)", _adam_no_bias),
                    Mistake.calls("epsilon inside the square root", EPS_INSIDE, _adam_eps_inside)),
          title="Adam step with bias correction, as torch.optim.Adam"),
     Part(A, "cosine_schedule_matches_reference", "cosine_lr", ("epoch", "lr_max", "lr_min", "T_max"), ref_cosine_lr,
-         1, _cosine_fixed, _cosine_draw, 3, None, _cosine_draw, 3, dtype="float",
+         1, _cosine_fixed, _cosine_draw, 3, dtype="float",
          mistakes=(Mistake.calls("half missing", "lr_min + (lr_max - lr_min) * (1 + cos(pi * epoch / T_max)) / 2",
                                  lambda e, hi, lo, T: lo + (hi - lo) * (1 + math.cos(math.pi * e / T))),
                    Mistake.calls("pi missing", "the cosine's argument is pi * epoch / T_max (radians)",

@@ -1,6 +1,6 @@
 """Diagnoses: which known mistake explains a wrong result.
 
-A :class:`~dlcourse.exercises.Mistake` predicts what code with that mistake returns; a
+A :class:`~dlcourse.checks.assignments.Mistake` predicts what code with that mistake returns; a
 wrong result that equals the prediction (and the prediction differs from the reference)
 is explained by it. The part's own mistakes come first; the generic ones (flipped sign,
 factor of the batch size or of the number of elements, factor 2, transposed) only when
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..exercises.base import Case, Mistake, Part
+from .spec import Case, Mistake, Part
 
 __all__ = ["diagnose", "generic_mistakes"]
 

@@ -1,9 +1,9 @@
 """The description of one autograded part: :class:`Part`, :class:`Case`, :class:`Mistake`, :class:`Tolerance`.
 
 Everything here is data plus trusted functions (references, input draws, mistake
-predictions). Nothing here runs a learner's code: :mod:`dlcourse.grading` (in the
+predictions). Nothing here runs a learner's code: :mod:`dlcourse.checks` (in the
 learner's kernel) and ``dlcourse-grade`` (out of it) do that, and both judge what
-came back with :func:`dlcourse.grading.judge.grade_outcomes`.
+came back with :func:`dlcourse.checks.judge.grade_outcomes`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["Tolerance", "Case", "Mistake", "Part", "case"]
+from .callables import FunctionSpec
+
+__all__ = ["Tolerance", "Case", "Mistake", "Part", "case", "drawn_cases"]
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class Case:
     """One call of the learner's function: ``fn(*args, **kwargs)``.
 
     ``args``/``kwargs`` hold only data: ndarrays, Python numbers, strings, tuples of
-    those, and :class:`dlcourse.exercises.callables.FunctionSpec` (a function given as
+    those, and :class:`dlcourse.checks.callables.FunctionSpec` (a function given as
     a name plus arrays, for parts whose argument is a function). ``kind`` says in
     words what sort of input this is; it is safe to show for hidden cases (it never
     holds the expected value). ``hidden`` marks cases drawn for hidden tests.
@@ -54,8 +56,6 @@ class Case:
 
     def materialize(self) -> tuple[tuple, dict]:
         """Fresh copies of the arguments, with every FunctionSpec turned into a Python function."""
-        from .callables import FunctionSpec
-
         def fresh(value):
             if isinstance(value, np.ndarray):
                 return value.copy()
@@ -69,8 +69,6 @@ class Case:
 
     def describe(self, names: tuple[str, ...] = ()) -> str:
         """The arguments in words, for visible feedback (shapes and small values)."""
-        from .callables import FunctionSpec
-
         def show(value) -> str:
             if isinstance(value, np.ndarray):
                 if value.size <= 12:
@@ -149,9 +147,8 @@ class Part:
         nbgrader points of the test cell.
     fixed, draw, n_draws
         ``fixed()`` gives the visible fixed cases; ``draw(rng)`` one random visible case,
-        called ``n_draws`` times.
-    hidden_fixed, hidden_draw, n_hidden_draws
-        The same for the hidden tests: a separate set of kinds of input.
+        called ``n_draws`` times. (The hidden cases are not here: they belong to the
+        instructor's grader, ``dlcourse_grade.hidden``, which learners do not install.)
     tolerance, dtype
         :class:`Tolerance`, and the dtype rule for the result: ``"same"`` (exactly the
         reference's dtype), ``"float"`` (any floating dtype), ``"int"`` (a Python or
@@ -182,9 +179,6 @@ class Part:
     fixed: Callable[[], list[Case]]
     draw: Callable[[np.random.Generator], Case] | None = None
     n_draws: int = 4
-    hidden_fixed: Callable[[], list[Case]] | None = None
-    hidden_draw: Callable[[np.random.Generator], Case] | None = None
-    n_hidden_draws: int = 4
     tolerance: Tolerance = Tolerance()
     dtype: str = "same"
     outputs: tuple[str, ...] = ()
@@ -199,23 +193,14 @@ class Part:
         key = zlib.crc32(self.grade_id.encode())
         return np.random.default_rng([0 if seed is None else int(seed), key, int(hidden)])
 
-    def cases(self, seed: int | None = None, hidden: bool = False) -> list[Case]:
-        """The cases to run: fixed ones, then random draws from a generator seeded with ``seed``.
+    def cases(self, seed: int | None = None) -> list[Case]:
+        """The visible cases: the fixed ones, then ``n_draws`` random draws seeded with ``seed``.
 
-        ``hidden=False`` gives the visible set (what a learner's own checks run);
-        ``hidden=True`` gives only the hidden set. ``seed`` is a non-negative int;
-        ``None`` is the course's fixed seed (0), so learners see the same cases every
-        time; the out-of-kernel grader passes a seed of its own. The fixed cases are the
-        same for every seed.
+        ``seed`` is a non-negative int; ``None`` is the course's fixed seed (0), so
+        learners see the same cases every time; the out-of-kernel grader passes a seed
+        of its own. The fixed cases are the same for every seed.
         """
-        fixed = self.hidden_fixed if hidden else self.fixed
-        draw = self.hidden_draw if hidden else self.draw
-        count = self.n_hidden_draws if hidden else self.n_draws
-        out = list(fixed()) if fixed else []
-        if draw is not None:
-            rng = self.rng(seed, hidden)
-            out += [draw(rng) for _ in range(count)]
-        return [Case(c.args, c.kwargs, c.kind, hidden) for c in out]
+        return drawn_cases(self, self.fixed, self.draw, self.n_draws, seed, hidden=False)
 
     def expected(self, c: Case):
         """The reference's output on ``c`` (computed on fresh copies, floating warnings silenced)."""
@@ -225,3 +210,14 @@ class Part:
         if self.outputs:
             return tuple(out)
         return out
+
+
+def drawn_cases(part: Part, fixed: Callable[[], list[Case]] | None,
+                draw: Callable[[np.random.Generator], Case] | None, count: int,
+                seed: int | None, hidden: bool) -> list[Case]:
+    """``fixed()`` and then ``count`` draws of ``draw`` from ``part.rng(seed, hidden)``, marked ``hidden``."""
+    out = list(fixed()) if fixed else []
+    if draw is not None:
+        rng = part.rng(seed, hidden)
+        out += [draw(rng) for _ in range(count)]
+    return [Case(c.args, c.kwargs, c.kind, hidden) for c in out]

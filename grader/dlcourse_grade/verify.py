@@ -1,15 +1,15 @@
 """Out-of-kernel verification: the learner's functions re-run in a fresh sandbox, judged by the trusted grader.
 
-For each autograded part that :mod:`dlcourse.exercises` describes:
+For each autograded part that :mod:`dlcourse.checks.assignments` describes:
 
 1. the inputs are drawn here, at grading time, from a seed derived from the course
-   secret and the student id (:func:`dlcourse.grade.classrun.student_seed`), visible
+   secret and the student id (:func:`dlcourse_grade.classrun.student_seed`), visible
    and hidden cases alike;
 2. the learner's code cells (every code cell but the test cells) run in a new
    sandboxed Python process where ``dlcourse`` cannot be imported
    (``_verify_runner.py``), which calls the functions and writes back only data
    (:mod:`.protocol`);
-3. :func:`dlcourse.grading.judge.grade_outcomes` - the very function the notebook's
+3. :func:`dlcourse.checks.judge.grade_outcomes` - the very function the notebook's
    tests use - scores what came back, with the same tolerances and diagnoses; that
    score is what the gradebook records, and a disagreement with the in-kernel score
    is flagged as possible tampering.
@@ -32,6 +32,10 @@ from pathlib import Path
 
 from nbformat.notebooknode import from_dict
 
+from dlcourse.checks import call as call_module
+from dlcourse.checks import callables
+
+from . import hidden
 from .protocol import encode_input, outcome_from, read_json
 from .sandbox import Workspace, clean_env, command_prefix, python_roots, slot_user
 
@@ -65,11 +69,15 @@ def _calls_any(source: str, names: set[str]) -> bool:
 
 
 def _hidden_paths() -> list[str]:
-    """``dlcourse`` folders inside the bound Python installation (a non-editable install)."""
+    """The ``dlcourse`` and ``dlcourse_grade`` folders inside the bound Python installation (non-editable installs)."""
     import importlib.util
 
-    pkg = str(Path(importlib.util.find_spec("dlcourse").origin).resolve().parent)
-    return [pkg] if any(pkg.startswith(r + "/") for r in python_roots()) else []
+    out = []
+    for name in ("dlcourse", "dlcourse_grade"):
+        pkg = str(Path(importlib.util.find_spec(name).origin).resolve().parent)
+        if any(pkg.startswith(r + "/") for r in python_roots()):
+            out.append(pkg)
+    return out
 
 
 def _kill(proc: subprocess.Popen) -> int | None:
@@ -179,7 +187,8 @@ def _prepare(task, nb_cells: list[str]) -> Workspace:
     copy_submission(Path(task.submitted), ws.work, task.spec.source_dir)
     here = Path(__file__).parent
     shutil.copy(here / "_verify_runner.py", ws.run / "_verify_runner.py")
-    shutil.copy(here.parent / "exercises" / "callables.py", ws.run / "_callables.py")
+    shutil.copy(callables.__file__, ws.run / "_callables.py")
+    shutil.copy(call_module.__file__, ws.run / "_call.py")
     (ws.run / "in").mkdir()
     (ws.run / "out").mkdir()
     ws.give_to_owner()
@@ -192,7 +201,7 @@ def run_parts(task, cells: list[str], parts: list, seed: int) -> tuple[dict, lis
     try:
         counter, jobs, all_cases = [0], [], []
         for part in parts:
-            cases = part.cases(seed) + part.cases(seed, hidden=True)
+            cases = hidden.cases(part, seed)
             all_cases.append(cases)
             jobs.append({"function": part.function, "params": list(part.params), "cases": [
                 [[encode_input(a, ws.run / "in", counter) for a in c.args],
@@ -227,7 +236,7 @@ def _annotate(nb, grade_id: str, report_text: str, verified: float, points: floa
 
 def _judge(part, cases, got, cells: list[str]):
     """The report for one part from the runner's outcomes (or the reason there are none)."""
-    from dlcourse.grading.judge import Outcome, grade_outcomes
+    from dlcourse.checks.judge import Outcome, grade_outcomes
 
     from .similarity import learner_function, names_dlcourse
 
@@ -239,15 +248,15 @@ def _judge(part, cases, got, cells: list[str]):
 
 def verify_notebook(task, spec, nb, result) -> None:
     """Verify every described part of this notebook and update ``result`` in place (see module doc)."""
-    from dlcourse import exercises
+    from dlcourse.checks import assignments
 
     from .pipeline import summarize
     from .similarity import near_copy
 
-    if task.assignment not in exercises.ASSIGNMENTS:
+    if task.assignment not in assignments.ASSIGNMENTS:
         return
     ids = {c.grade_id for c in spec.cells if c.grade}
-    parts = [p for p in exercises.parts(task.assignment) if p.grade_id in ids]
+    parts = [p for p in assignments.parts(task.assignment) if p.grade_id in ids]
     if not parts:
         return
     cells = learner_cells(nb, {p.function for p in parts})

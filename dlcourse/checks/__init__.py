@@ -1,17 +1,21 @@
-"""In-kernel grading: the checks that the exercise notebooks' test cells call.
+"""The checks that the exercise notebooks' test cells call, in the learner's kernel.
 
 A test cell of an exercise notebook reads::
 
-    grading.check("sigmoid_matches_reference", sigmoid)
+    checks.check("sigmoid_matches_reference", sigmoid)
     ### BEGIN HIDDEN TESTS
-    grading.check("sigmoid_matches_reference", sigmoid, hidden=True)
+    import dlcourse_grade.hidden
+    dlcourse_grade.hidden.check("sigmoid_matches_reference", sigmoid)
     ### END HIDDEN TESTS
 
-:func:`check` looks up the part's description in :mod:`dlcourse.exercises`, runs the
-learner's function on the part's cases (:func:`dlcourse.grading.run.run_case`:
+(the hidden block, removed from the notebook learners get, calls the instructor's
+grader, which holds the hidden inputs and passes them here as ``hidden_cases``).
+
+:func:`check` looks up the part's description in :mod:`dlcourse.checks.assignments`, runs the
+learner's function on the part's cases (:func:`dlcourse.checks.run.run_case`:
 warnings recorded, never printed; arguments checked for in-place changes; imports of
 and calls into ``dlcourse`` detected), judges the outcomes against the reference
-(:func:`dlcourse.grading.judge.grade_outcomes`: shape and dtype before values,
+(:func:`dlcourse.checks.judge.grade_outcomes`: shape and dtype before values,
 dtype-aware tolerances, NaN/inf named, known mistakes diagnosed) and prints feedback.
 
 Scoring, as nbgrader reads a test cell:
@@ -23,8 +27,8 @@ Scoring, as nbgrader reads a test cell:
   is the feedback. Hidden checks never raise (a traceback would show the hidden
   line); they print and return 0.
 
-``hidden=True`` runs the visible and the hidden cases and scores them together; its
-feedback shows only the kind of a failing hidden input, never its expected value.
+A hidden check scores the visible and the hidden cases together; its feedback shows
+only the kind of a failing hidden input, never its expected value.
 
 :func:`start` (first cell of every notebook) records the ``dlcourse`` version the
 notebook was written for and reports a mismatch; :func:`check_all` runs every
@@ -36,10 +40,13 @@ can defeat them; ``dlcourse-grade`` re-runs the functions outside the kernel.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import dlcourse
 
-from .. import exercises
+from . import assignments
 from .delegation import static_delegation
+from .spec import Case
 from .judge import Outcome, Report, grade_outcomes
 from .run import run_case
 
@@ -65,7 +72,7 @@ def start(assignment: str, written_for: str) -> str:
 
     Returns the line it prints.
     """
-    exercises.parts(assignment)  # raises a clear KeyError for an unknown assignment
+    assignments.parts(assignment)  # raises a clear KeyError for an unknown assignment
     _STATE.update(assignment=assignment, written_for=written_for)
     line = f"{assignment}: dlcourse {dlcourse.__version__} (this notebook was written for {written_for})"
     if written_for != dlcourse.__version__:
@@ -82,10 +89,10 @@ def _version_note() -> str:
     return ""
 
 
-def evaluate(grade_id: str, fn, *, hidden: bool = False, seed: int | None = None) -> Report:
-    """Run and judge ``fn`` on the part's visible cases (and hidden ones if ``hidden``); no printing."""
-    part = exercises.get_part(grade_id)
-    cases = part.cases(seed) + (part.cases(seed, hidden=True) if hidden else [])
+def evaluate(grade_id: str, fn, *, seed: int | None = None, hidden_cases: Sequence[Case] = ()) -> Report:
+    """Run and judge ``fn`` on the part's visible cases and on ``hidden_cases``; no printing."""
+    part = assignments.get_part(grade_id)
+    cases = part.cases(seed) + list(hidden_cases)
     reason = static_delegation(fn)
     if reason:
         return grade_outcomes(part, cases, [Outcome(delegated=reason)] * len(cases), delegated=reason)
@@ -95,11 +102,11 @@ def evaluate(grade_id: str, fn, *, hidden: bool = False, seed: int | None = None
 
 def _dependency_notes(grade_id: str, fn) -> str:
     """Notes on the learner's earlier functions that this one calls and that fail their own checks."""
-    part = exercises.get_part(grade_id)
+    part = assignments.get_part(grade_id)
     notes = []
     namespace = getattr(fn, "__globals__", {})
     for name in part.depends_on:
-        dep = exercises.value_part(part.assignment, name)
+        dep = assignments.value_part(part.assignment, name)
         if name not in namespace:
             notes.append(f"  note: `{name}` is not defined; run its cell first.")
         elif dep is not None and not evaluate(dep.grade_id, namespace[name]).passed:
@@ -108,12 +115,17 @@ def _dependency_notes(grade_id: str, fn) -> str:
     return "\n".join([""] + notes) if notes else ""
 
 
-def check(grade_id: str, fn, *, hidden: bool = False, seed: int | None = None) -> Score:
-    """Grade ``fn`` for the part ``grade_id``: print feedback, return the score or raise (see module doc)."""
+def check(grade_id: str, fn, *, seed: int | None = None, hidden_cases: Sequence[Case] | None = None) -> Score:
+    """Grade ``fn`` for the part ``grade_id``: print feedback, return the score or raise (see module doc).
+
+    ``hidden_cases`` (given only by the grader's hidden tests) are scored with the
+    visible ones, and then the check never raises.
+    """
+    hidden = hidden_cases is not None
     if not callable(fn):
         raise GradingFailure(f"{grade_id}: expected your function, got {type(fn).__name__}; "
                              "run the cell that defines it first")
-    report = evaluate(grade_id, fn, hidden=hidden, seed=seed)
+    report = evaluate(grade_id, fn, seed=seed, hidden_cases=hidden_cases or ())
     text = report.text + _version_note()
     if not report.passed and not report.delegated:
         text += _dependency_notes(grade_id, fn)
@@ -130,7 +142,7 @@ def check_all(namespace: dict, assignment: str | None = None) -> dict[str, float
     """
     assignment = assignment or _STATE["assignment"]
     scores = {}
-    for part in exercises.parts(assignment):
+    for part in assignments.parts(assignment):
         fn = namespace.get(part.function)
         if not callable(fn):
             print(f"MISSING {part.grade_id}: `{part.function}` is not defined yet")

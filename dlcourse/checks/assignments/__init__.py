@@ -1,7 +1,7 @@
 """One description per autograded part of the course's six nbgrader assignments.
 
 Both graders read these descriptions: the notebooks' test cells
-(:func:`dlcourse.grading.check`, in the learner's kernel) and the out-of-kernel
+(:func:`dlcourse.checks.check`, in the learner's kernel) and the out-of-kernel
 grader ``dlcourse-grade``. Nothing about a part is written anywhere else.
 
 The description API
@@ -15,7 +15,7 @@ The description API
 ``value_part(assignment, function) -> Part | None``
     The first part of an assignment that checks ``function``'s values.
 
-A :class:`Part` (see :mod:`dlcourse.exercises.base`) states: ``assignment``,
+A :class:`Part` (see :mod:`dlcourse.checks.spec`) states: ``assignment``,
 ``grade_id``, ``function`` (the name the learner defines) and ``params`` (its
 parameter names), ``reference`` (trusted, same signature), ``points``, the inputs
 (``fixed()`` visible cases, ``draw(rng)`` random visible cases, ``hidden_fixed()`` and
@@ -33,11 +33,11 @@ How an out-of-kernel grader uses a part::
     #     args, kwargs = c.materialize()   (FunctionSpec -> function: ship callables.py)
     #     call learner_fn(*args, **kwargs) with warnings recorded, compare args after,
     #     send back value / error text / warning messages / mutated argument names
-    outcomes = [Outcome(value=..., error=..., warnings=..., mutated=...)]   # dlcourse.grading.judge
+    outcomes = [Outcome(value=..., error=..., warnings=..., mutated=...)]   # dlcourse.checks.judge
     report = grade_outcomes(part, cases, outcomes)   # report.score, report.text, report.diagnoses
 
 Inputs are data only: ndarrays, Python numbers and strings, tuples of these, and
-:class:`~dlcourse.exercises.callables.FunctionSpec` (a function argument described
+:class:`~dlcourse.checks.callables.FunctionSpec` (a function argument described
 by a name and arrays). ``Case.kind`` describes a case in words and is the only thing
 feedback shows about a hidden case. Random draws come from
 ``numpy.random.default_rng([seed, crc32(grade_id), hidden])`` (``Part.rng``), so a
@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import importlib
 
-from .base import Case, Mistake, Part, Tolerance, case
+from ..spec import Case, Mistake, Part, Tolerance, case
 
 __all__ = ["ASSIGNMENTS", "Part", "Case", "Mistake", "Tolerance", "case", "parts", "get_part",
            "all_parts", "value_part", "assignment_points"]

@@ -2,9 +2,9 @@
 
 This module never runs learner code. It takes :class:`Outcome` s (data: the value a
 call returned, or the error it raised, the warnings it emitted, the arguments it
-changed in place) and the part's :class:`~dlcourse.exercises.Case` s, and returns a
+changed in place) and the part's :class:`~dlcourse.checks.assignments.Case` s, and returns a
 :class:`Report` with a score and feedback text. The in-kernel checks
-(:func:`dlcourse.grading.check`) and the out-of-kernel grader both call
+(:func:`dlcourse.checks.check`) and the out-of-kernel grader both call
 :func:`grade_outcomes`, so their scores and diagnoses agree.
 
 Order of checks for each returned value: it exists (not ``None``), it is numeric,
@@ -16,72 +16,14 @@ factor of the batch size or of the number of elements, transposed).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 import numpy as np
 
-from ..exercises.base import Case, Part
 from .diagnose import diagnose
+from .feedback import render
+from .spec import Case, Part
+from .verdict import CaseVerdict, Outcome, Report
 
 __all__ = ["Outcome", "CaseVerdict", "Report", "grade_outcomes", "judge_case", "compare_value"]
-
-
-@dataclass
-class Outcome:
-    """What one call of the learner's function produced (plain data).
-
-    ``value`` is the return value (arrays, numbers, or a tuple of them); ``error`` is
-    ``"TypeError: message"`` when the call raised; ``warnings`` the warning messages;
-    ``mutated`` the names of arguments the call changed in place; ``delegated`` a
-    reason when the call reached the reference (``dlcourse``); ``stderr`` what it wrote there.
-    """
-
-    value: Any = None
-    error: str | None = None
-    warnings: tuple[str, ...] = ()
-    mutated: tuple[str, ...] = ()
-    delegated: str | None = None
-    stderr: str = ""
-
-
-@dataclass
-class CaseVerdict:
-    """The verdict on one case: pass/fail per output component, the problem and any diagnoses."""
-
-    case: Case
-    ok: bool
-    components_ok: tuple[bool, ...]
-    problem: str = ""
-    diagnoses: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Report:
-    """The score of one part on a list of cases, with the feedback text."""
-
-    part: Part
-    score: float
-    verdicts: list[CaseVerdict]
-    delegated: str | None = None
-    text: str = ""
-
-    @property
-    def points(self) -> float:
-        return float(self.part.points)
-
-    @property
-    def passed(self) -> bool:
-        return self.score >= self.points
-
-    @property
-    def diagnoses(self) -> list[str]:
-        """Every distinct diagnosis, in the order first seen."""
-        seen: list[str] = []
-        for v in self.verdicts:
-            seen += [d for d in v.diagnoses if d not in seen]
-        return seen
 
 
 def _fmt(x) -> str:
@@ -223,7 +165,6 @@ def grade_outcomes(part: Part, cases: list[Case], outcomes: list[Outcome], expec
     delegated = delegated or next((o.delegated for o in outcomes if o.delegated), None)
     score = 0.0 if delegated else _score(part, verdicts)
     report = Report(part, score, verdicts, delegated)
-    from .feedback import render
 
     report.text = render(report)
     return report

@@ -2,26 +2,23 @@
 
 This file is copied into the sandbox and run as ``python -I _verify_runner.py RUN_DIR``
 by the learner's unprivileged user, where ``dlcourse`` cannot be imported. It imports
-only the standard library, NumPy and ``_callables.py`` (a copy of
-:mod:`dlcourse.exercises.callables`). Everything it writes is untrusted: the grader
-reads it as plain JSON and ``.npy`` files loaded with ``allow_pickle=False``.
+only the standard library, NumPy, ``_callables.py`` and ``_call.py``: copies of the
+very files :mod:`dlcourse.checks.callables` and :mod:`dlcourse.checks.call` (each
+imports only NumPy), so the calls are made exactly as the notebook's checks make them.
+Everything it writes is untrusted: the grader reads it as plain JSON and ``.npy`` files loaded with ``allow_pickle=False``.
 
 ``RUN_DIR/job.json``: ``{"cells": [source, ...], "skip": [cell indices],
 "parts": [{"function", "params", "cases": [[args, [[name, value], ...]], ...]}, ...], "first": k}``;
 arrays are ``{"nd": name}`` referring to ``RUN_DIR/in/name.npy``. It writes
 ``RUN_DIR/out/progress`` (the cell being executed), ``out/setup.json`` (cell errors)
 and, as each part finishes, ``out/part<k>.json`` with arrays in ``out/part<k>_<j>.npy``.
-The calls mirror :func:`dlcourse.grading.run.run_case` (which cannot be imported here).
 """
 
 import ast
-import contextlib
-import io
 import json
 import os
 import re
 import sys
-import warnings
 
 import numpy as np
 
@@ -29,6 +26,7 @@ RUN = sys.argv[1]
 OUT = os.path.join(RUN, "out")
 sys.modules["dlcourse"] = None  # `import dlcourse` raises ImportError (the files are not there either)
 sys.path.insert(0, RUN)
+import _call  # noqa: E402
 import _callables  # noqa: E402
 
 sys.path.remove(RUN)
@@ -102,36 +100,15 @@ class Encoder:
         return {"obj": type(v).__name__}
 
 
-def _changed(before, after):
-    if isinstance(before, np.ndarray):
-        return not (isinstance(after, np.ndarray) and before.shape == after.shape
-                    and np.array_equal(before, after, equal_nan=True))
-    if isinstance(before, tuple):
-        return any(_changed(b, a) for b, a in zip(before, after))
-    return False
-
-
 def call(fn, args, kwargs, params, enc):
     pristine = (tuple(decode(x) for x in args), {k: decode(x) for k, x in kwargs})
     a, kw = tuple(decode(x) for x in args), {k: decode(x) for k, x in kwargs}
-    err, value, error = io.StringIO(), None, None
-    with warnings.catch_warnings(record=True) as caught, \
-            np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"), contextlib.redirect_stderr(err):
-        warnings.simplefilter("always")
-        try:
-            value = fn(*a, **kw)
-        except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt too
-            error = f"{type(exc).__name__}: {exc}"[:2000]
-    mutated = [params[i] if i < len(params) else f"argument {i + 1}"
-               for i, (b, x) in enumerate(zip(pristine[0], a)) if _changed(b, x)]
-    mutated += [k for k in kw if _changed(pristine[1][k], kw[k])]
-    messages = list(dict.fromkeys(str(w.message)[:500] for w in caught))[:10]
+    rec = _call.call(fn, a, kw, pristine, params, catch=BaseException)  # SystemExit, KeyboardInterrupt too
     try:
-        encoded = enc(value) if error is None else {"none": True}
+        rec["value"] = enc(rec["value"]) if rec["error"] is None else {"none": True}
     except BaseException as exc:  # noqa: BLE001
-        encoded, error = {"none": True}, f"the returned value could not be read ({type(exc).__name__})"
-    return {"value": encoded, "error": error, "warnings": messages, "mutated": mutated,
-            "stderr": err.getvalue()[:2000]}
+        rec["value"], rec["error"] = {"none": True}, f"the returned value could not be read ({type(exc).__name__})"
+    return rec
 
 
 def run_cells(cells, skip, ns):

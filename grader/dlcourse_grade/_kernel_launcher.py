@@ -1,6 +1,6 @@
 """Start an IPython kernel inside the sandbox (copied into the workspace; runs as the learner).
 
-argv: ``WORKDIR EXTRA_PATH -f CONNECTION_FILE [kernel options]``. Python runs with
+argv: ``WORKDIR EXTRA_PATH -f CONNECTION_FILE [kernel options]`` (``EXTRA_PATH``: folders joined by ``os.pathsep``). Python runs with
 ``-I`` (no current folder on the import path, no PYTHON* variables, no user site);
 the learner's folder is appended *after* site-packages, so a submitted ``numpy.py``
 cannot shadow NumPy, and the kernel is told not to add the current folder itself.
@@ -13,8 +13,7 @@ os.environ.pop("JPY_PARENT_PID", None)  # the sandbox's PID 1 is our parent: no 
 workdir = sys.argv.pop(1)
 extra_path = sys.argv.pop(1)
 sys.path[:] = [p for p in sys.path if p not in ("", ".", os.getcwd(), workdir)]
-if extra_path:
-    sys.path.append(extra_path)
+sys.path += [p for p in extra_path.split(os.pathsep) if p]
 sys.path.append(workdir)
 os.chdir(workdir)
 

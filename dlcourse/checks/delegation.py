@@ -10,8 +10,9 @@ defence: the out-of-kernel grader runs without ``dlcourse`` importable):
   active, ``import dlcourse...`` raises ``ImportError`` (imports are poisoned) and
   a profile hook records every call that enters a ``dlcourse`` source file.
 
-Allowed: :mod:`dlcourse.grading` itself and :mod:`dlcourse.exercises.callables`
-(the functions a part passes as arguments).
+Allowed: :mod:`dlcourse.checks` itself (the checking code, and
+:mod:`dlcourse.checks.callables`, the functions a part passes as arguments), except
+:mod:`dlcourse.checks.assignments`, which holds the references.
 """
 
 from __future__ import annotations
@@ -22,8 +23,11 @@ import types
 from pathlib import Path
 
 _PKG_DIR = str(Path(__file__).resolve().parents[1])
-_ALLOWED_FILES = (str(Path(_PKG_DIR, "grading")), str(Path(_PKG_DIR, "exercises", "callables.py")))
-_ALLOWED_MODULES = ("dlcourse.grading", "dlcourse.exercises.callables")
+_PKG_PREFIX = _PKG_DIR + "/"
+_CHECKS_PREFIX = str(Path(_PKG_DIR, "checks")) + "/"
+_REFERENCES_PREFIX = str(Path(_PKG_DIR, "checks", "assignments")) + "/"
+_REFERENCES = "dlcourse.checks.assignments"  # the reference solutions: never allowed
+_ALLOWED_MODULES = ("dlcourse.checks",)
 
 __all__ = ["static_delegation", "DelegationTrap", "is_reference_object"]
 
@@ -31,7 +35,16 @@ __all__ = ["static_delegation", "DelegationTrap", "is_reference_object"]
 def _is_dlcourse_name(name: str | None) -> bool:
     if not name or not (name == "dlcourse" or name.startswith("dlcourse.")):
         return False
+    if name == _REFERENCES or name.startswith(_REFERENCES + "."):
+        return True
     return not any(name == a or name.startswith(a + ".") for a in _ALLOWED_MODULES)
+
+
+def _is_dlcourse_file(filename: str) -> bool:
+    """Is ``filename`` a dlcourse source file outside the checking code (the references included)?"""
+    if not filename.startswith(_PKG_PREFIX):
+        return False
+    return not filename.startswith(_CHECKS_PREFIX) or filename.startswith(_REFERENCES_PREFIX)
 
 
 def is_reference_object(obj) -> bool:
@@ -90,7 +103,7 @@ class DelegationTrap:
     def _profile(self, frame, event, arg):
         if event == "call" and self.reason is None:
             filename = frame.f_code.co_filename
-            if filename.startswith(_PKG_DIR) and not filename.startswith(_ALLOWED_FILES):
+            if _is_dlcourse_file(filename):
                 where = Path(filename).relative_to(Path(_PKG_DIR).parent).as_posix()
                 self.reason = f"the call reached {frame.f_code.co_name}() in {where}"
 

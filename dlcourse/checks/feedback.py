@@ -1,4 +1,4 @@
-"""Feedback text for a :class:`~dlcourse.grading.judge.Report`: what failed, on which input, and why.
+"""Feedback text for a :class:`~dlcourse.checks.verdict.Report`: what failed, on which input, and why.
 
 Visible cases show the input and expected vs got. Hidden cases show only the kind
 of input (``Case.kind``) and the kind of problem, never the arguments or the
@@ -7,7 +7,7 @@ expected values.
 
 from __future__ import annotations
 
-from .judge import Report
+from .verdict import Report
 
 PASS, FAIL = "PASSED", "FAILED"
 

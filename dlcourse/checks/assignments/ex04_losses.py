@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Mistake, Part, case
+from ..spec import Mistake, Part, case
 
 A = "ex04_losses"
 LN10 = float(np.log(10.0))
@@ -64,11 +64,6 @@ def _reg_draw(rng):
     return case(rng.normal(size=shape), rng.normal(scale=2.0, size=shape), kind=f"random {shape} targets")
 
 
-def _reg_hidden():
-    return [case(np.zeros(5), np.array([0.0, 0.5, -3.0, 10.0, -0.2]), kind="zero targets with an outlier"),
-            case(np.ones((2, 3), dtype=np.float32), np.full((2, 3), 1.25, dtype=np.float32), kind="float32 targets")]
-
-
 def _huber_fixed():
     t = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
     p = np.array([-3.0, -1.0, -0.4, 0.2, 0.8, 2.5])
@@ -83,10 +78,6 @@ def _huber_draw(rng):
                 kind=f"random {shape} targets")
 
 
-def _huber_hidden():
-    return [case(np.zeros(4), np.array([10.0, -10.0, 0.1, 0.0]), 3.0, kind="large outliers, delta = 3")]
-
-
 def _probs(rng, shape):
     return rng.uniform(0.02, 0.98, size=shape)
 
@@ -99,11 +90,6 @@ def _bce_fixed():
 def _bce_draw(rng):
     shape = (int(rng.integers(3, 8)),)
     return case(rng.integers(0, 2, size=shape).astype(np.float64), _probs(rng, shape), kind=f"{shape[0]} random labels")
-
-
-def _bce_hidden():
-    return [case(np.array([1.0, 1.0, 0.0]), np.array([0.01, 0.99, 0.01]), kind="confident predictions"),
-            case(np.array([0.3, 0.7]), np.array([0.4, 0.6]), kind="soft targets")]
 
 
 def _onehot(rng, n, k):
@@ -125,11 +111,6 @@ def _cce_draw(rng):
     return case(_onehot(rng, n, k), _row_probs(rng, n, k), kind=f"N = {n}, K = {k}")
 
 
-def _cce_hidden():
-    return [case(np.array([[0.0, 1.0]]), np.array([[0.25, 0.75]]), kind="one sample"),
-            case(np.array([[0.2, 0.8], [0.5, 0.5]]), np.array([[0.3, 0.7], [0.6, 0.4]]), kind="soft targets")]
-
-
 def _logits_fixed():
     Y = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
     return [case(Y, np.array([[2.0, 1.0, 0.1], [0.5, 0.5, 0.5]]), kind="two samples, three classes")]
@@ -138,10 +119,6 @@ def _logits_fixed():
 def _logits_draw(rng):
     n, k = int(rng.integers(3, 7)), int(rng.integers(2, 6))
     return case(_onehot(rng, n, k), rng.normal(scale=2.0, size=(n, k)), kind=f"N = {n}, K = {k} logits")
-
-
-def _logits_hidden():
-    return [case(np.array([[0.0, 1.0]]), np.array([[1000.0, -1000.0]]), kind="one sample with huge logits")]
 
 
 def _log10_mistake():
@@ -157,20 +134,20 @@ def _softmax(Z):
 SUM_NOT_MEAN = "PyTorch's default reduction is the mean over all elements: divide the sum by y_pred.size"
 PARTS = [
     Part(A, "mse_matches_reference", "mse", ("y_true", "y_pred"), ref_mse, 1, _reg_fixed, _reg_draw, 3,
-         _reg_hidden, _reg_draw, 2, dtype="float",
+         dtype="float",
          mistakes=(Mistake.calls("root taken", "MSE has no square root (that is RMSE)",
                                  lambda t, p: np.sqrt(np.mean((p - t) ** 2))),
                    Mistake.calls("1/(2n) convention", "this exercise uses 1/n (PyTorch's mse_loss), not 1/(2n)",
                                  lambda t, p: np.mean((p - t) ** 2) / 2)),
          title="mean of the squared errors over all elements"),
     Part(A, "mae_matches_reference", "mae", ("y_true", "y_pred"), ref_mae, 1, _reg_fixed, _reg_draw, 3,
-         _reg_hidden, None, 0, dtype="float",
+         dtype="float",
          mistakes=(Mistake.calls("abs missing", "take the absolute value of each error before the mean",
                                  lambda t, p: np.mean(p - t)),
                    Mistake.calls("squared", "MAE uses |error|, not error squared", lambda t, p: np.mean((p - t) ** 2))),
          title="mean of the absolute errors over all elements"),
     Part(A, "huber_matches_reference", "huber", ("y_true", "y_pred", "delta"), ref_huber, 1, _huber_fixed,
-         _huber_draw, 3, _huber_hidden, _huber_draw, 2, dtype="float",
+         _huber_draw, 3, dtype="float",
          mistakes=(Mistake.calls("smooth L1 scaling", "that is PyTorch's smooth_l1_loss (Huber divided by delta); "
                                  "the linear branch is delta * (|r| - delta / 2)",
                                  lambda t, p, d=1.0: ref_huber(t, p, d) / d),
@@ -180,25 +157,25 @@ PARTS = [
                                                                       d * (np.abs(p - t) - d))))),
          title="Huber loss with threshold delta, mean over all elements"),
     Part(A, "bce_matches_reference", "binary_cross_entropy", ("y_true", "p"), ref_bce, 1, _bce_fixed, _bce_draw, 3,
-         _bce_hidden, _bce_draw, 2, dtype="float", mistakes=(_log10_mistake(),),
+         dtype="float", mistakes=(_log10_mistake(),),
          title="binary cross-entropy with natural logs, mean over all elements"),
     Part(A, "cce_matches_reference", "categorical_cross_entropy", ("Y", "P"), ref_cce, 1, _cce_fixed, _cce_draw, 3,
-         _cce_hidden, _cce_draw, 2, dtype="float",
+         dtype="float",
          mistakes=(_log10_mistake(),
                    Mistake.calls("mean over all elements", "average over the N samples only (sum over the K "
                                  "classes, then divide by N), not over all N * K entries",
                                  lambda Y, P: -np.mean(Y * np.log(P)))),
          title="categorical cross-entropy, sum over classes, mean over the batch"),
     Part(A, "mse_gradient_matches_reference", "mse_gradient", ("y_true", "y_pred"), ref_mse_gradient, 1,
-         _reg_fixed, _reg_draw, 3, _reg_hidden, None, 0, dtype="float",
+         _reg_fixed, _reg_draw, 3, dtype="float",
          mistakes=(Mistake.calls("mean missing", SUM_NOT_MEAN, lambda t, p: 2 * (p - t)),),
          title="dL/dy_pred = 2 (y_pred - y_true) / n, shape of y_pred"),
     Part(A, "bce_gradient_matches_reference", "bce_gradient", ("y_true", "p"), ref_bce_gradient, 1, _bce_fixed,
-         _bce_draw, 3, _bce_hidden, None, 0, dtype="float",
+         _bce_draw, 3, dtype="float",
          mistakes=(Mistake.calls("mean missing", SUM_NOT_MEAN, lambda t, p: (p - t) / (p * (1 - p))),),
          title="dL/dp = (p - y) / (p (1 - p)) / n"),
     Part(A, "softmax_ce_gradient_matches_reference", "softmax_cross_entropy_gradient", ("Y", "Z"),
-         ref_softmax_ce_gradient, 1, _logits_fixed, _logits_draw, 3, _logits_hidden, _logits_draw, 2, dtype="float",
+         ref_softmax_ce_gradient, 1, _logits_fixed, _logits_draw, 3, dtype="float",
          mistakes=(Mistake.calls("softmax missing", "the gradient with respect to the logits is "
                                  "(softmax(Z) - Y) / N: apply softmax to Z first", lambda Y, Z: (Z - Y) / len(Z)),
                    Mistake.calls("wrong axis", "softmax over the wrong axis: normalise each row (axis=1)",

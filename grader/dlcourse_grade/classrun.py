@@ -80,11 +80,16 @@ def student_seed(secret: bytes, assignment: str, student: str) -> int:
     return int.from_bytes(digest[:8], "big") >> 1
 
 
-def dlcourse_location() -> tuple[list[str], str]:
-    """The ``dlcourse`` package folder (bound read-only into in-kernel sandboxes) and its parent."""
-    spec = importlib.util.find_spec("dlcourse")
-    pkg = Path(spec.origin).resolve().parent
-    return [str(pkg)], str(pkg.parent)
+def package_locations() -> tuple[list[str], str]:
+    """The folders of ``dlcourse`` and ``dlcourse_grade`` (bound read-only into in-kernel sandboxes)
+    and their parents, joined with ``os.pathsep`` (appended to the kernel's import path).
+
+    The autograding kernel needs both: the notebook's visible checks call ``dlcourse``,
+    its hidden tests ``dlcourse_grade.hidden``.
+    """
+    pkgs = [Path(importlib.util.find_spec(name).origin).resolve().parent for name in ("dlcourse", "dlcourse_grade")]
+    parents = list(dict.fromkeys(str(p.parent) for p in pkgs))
+    return [str(p) for p in pkgs], os.pathsep.join(parents)
 
 
 _SLOT: list[int] = [0]
@@ -122,7 +127,7 @@ def _write_outputs(course: Course, assignment: str, result: StudentResult, spec)
 
 def _tasks(course: Course, assignment: str, students, limits, iso, secret, verify, base) -> tuple[list, object]:
     spec = assignment_spec(course, assignment)
-    extra_ro, extra_path = dlcourse_location()
+    extra_ro, extra_path = package_locations()
     tasks = []
     for s in find_submissions(course, assignment, students):
         folder = course.path("submitted", s, assignment)

@@ -31,7 +31,7 @@ def with_retries(fn, attempts: int = 12, first_wait: float = 0.1):
 
 
 def record_student(db_url: str, course_id: str, assignment: str, result) -> None:
-    """Write one student's :class:`~dlcourse.grade.pipeline.StudentResult` (with retries)."""
+    """Write one student's :class:`~dlcourse_grade.pipeline.StudentResult` (with retries)."""
     import warnings
 
     with warnings.catch_warnings():

@@ -1,0 +1,50 @@
+"""Hidden cases of ex02_mlp: the inputs its hidden tests and the verified grading draw.
+
+Only the grader has them; the learner package holds the visible cases alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dlcourse.checks.spec import case
+from dlcourse.checks.assignments.ex02_mlp import _dense_draw, _mlp_draw, _moderate_draw, _softmax_draw
+
+from .base import Hidden
+
+def _moderate_hidden():
+    return [case(np.linspace(-8, 8, 24).reshape(2, 3, 4), kind="a 3-D array"),
+            case(np.array([-1e-9, 0.0, 1e-9, 3.0], dtype=np.float32), kind="float32 values near 0")]
+
+def _large_hidden():
+    return [case(np.array([[-745.0, -710.0], [710.0, 745.0]]), kind="inputs near exp's overflow limit"),
+            case(np.full((2, 2), -1e4, dtype=np.float32), kind="all -1e4, float32")]
+
+def _softmax_hidden():
+    return [case(np.array([[3.0], [-2.0]]), kind="a single class (K = 1)"),
+            case(np.array([[0.0, 0.0], [5.0, -5.0], [1.0, 2.0]]), kind="3 rows of 2 classes")]
+
+def _softmax_large_hidden():
+    return [case(np.array([[800.0, 800.0], [-800.0, -799.0]]), kind="logits beyond exp's overflow limit")]
+
+def _dense_hidden():
+    return [case(np.ones((1, 4)), np.arange(8.0).reshape(4, 2), np.zeros(2), kind="one sample"),
+            case(np.arange(9.0).reshape(3, 3), np.eye(3)[::-1].copy(), np.array([1.0, 2.0, 3.0]),
+                 kind="square weights")]
+
+def _mlp_hidden():
+    rng = np.random.default_rng(3)
+    c = _mlp_draw(rng)
+    return [c, case(*(a.astype(np.float32) for a in c.args), kind="float32 network")]
+
+
+HIDDEN = {
+    "sigmoid_matches_reference": Hidden(_moderate_hidden, _moderate_draw, 2),
+    "sigmoid_is_stable": Hidden(_large_hidden, None, 0),
+    "tanh_matches_reference": Hidden(_moderate_hidden, None, 0),
+    "relu_matches_reference": Hidden(_moderate_hidden, None, 0),
+    "softmax_matches_reference": Hidden(_softmax_hidden, _softmax_draw, 2),
+    "softmax_is_stable": Hidden(_softmax_large_hidden, None, 0),
+    "dense_forward_matches_reference": Hidden(_dense_hidden, _dense_draw, 2),
+    "mlp_forward_matches_reference": Hidden(_mlp_hidden, _mlp_draw, 2),
+}
