@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .course import Course, assignment_spec, find_submissions
+from .gradebook import apply_late_penalties, record_student
 from .pipeline import StudentResult, StudentTask, grade_student
 from .sandbox import Isolation, Limits, detect, make_base, slot_user
 
@@ -105,8 +106,6 @@ def _work(task: StudentTask) -> StudentResult:
 
 
 def _write_outputs(course: Course, assignment: str, result: StudentResult, spec) -> None:
-    from .gradebook import apply_late_penalties, record_student
-
     record_student(course.db_url, course.course_id, assignment, result)
     apply_late_penalties(course.db_url, course.config, assignment, result)
     dest = course.path("autograded", result.student, assignment)

@@ -10,7 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
+
+from .classrun import load_secret, run_class
+from .course import load_course
+from .report import student_row, table
+from .sandbox import Limits, detect
 
 __all__ = ["main", "build_parser"]
 
@@ -35,10 +40,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _limits(args):
-    from dataclasses import replace
-
-    from .sandbox import Limits
-
     lim = Limits()
     if args.cell_timeout:
         lim = replace(lim, cell_timeout=args.cell_timeout, cell_cpu=int(args.cell_timeout) + 10)
@@ -48,11 +49,6 @@ def _limits(args):
 
 
 def autograde(args) -> int:
-    from .classrun import load_secret, run_class
-    from .course import load_course
-    from .report import student_row, table
-    from .sandbox import detect
-
     course = load_course(args.course, args.db_url)
     iso = detect(args.isolation)
     if iso.warning:

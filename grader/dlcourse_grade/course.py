@@ -10,10 +10,19 @@ picklable data, ordered as in the source notebook; workers never open the gradeb
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from nbformat.v4 import new_code_cell, new_markdown_cell
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import ClearHiddenTests
+from sqlalchemy.engine import make_url
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
 
 __all__ = ["Course", "CellSpec", "NotebookSpec", "AssignmentSpec", "load_course", "resolve_db_url",
            "assignment_spec", "find_submissions"]
@@ -22,7 +31,6 @@ __all__ = ["Course", "CellSpec", "NotebookSpec", "AssignmentSpec", "load_course"
 @dataclass(frozen=True)
 class CellSpec:
     """One nbgrader cell as the gradebook knows it (``source`` is the release text plus hidden tests)."""
-
     grade_id: str
     cell_type: str
     locked: bool
@@ -70,7 +78,6 @@ class AssignmentSpec:
 @dataclass
 class Course:
     """The course root, its nbgrader configuration and gradebook URL."""
-
     root: Path
     db_url: str
     config: object = None
@@ -88,10 +95,6 @@ class Course:
 
 def load_course(root: str | os.PathLike, db_url: str | None = None) -> Course:
     """Read ``nbgrader_config.py`` from ``root`` (if present) into nbgrader's ``CourseDirectory``."""
-    from nbgrader.coursedir import CourseDirectory
-    from traitlets.config import Config
-    from traitlets.config.loader import PyFileConfigLoader
-
     root = Path(root).resolve()
     cfg = Config()
     if (root / "nbgrader_config.py").exists():
@@ -109,18 +112,16 @@ def load_course(root: str | os.PathLike, db_url: str | None = None) -> Course:
 def resolve_db_url(url: str, root: Path) -> str:
     """``url`` with a relative SQLite path made absolute under ``root`` (not the cwd), and a
     driverless ``postgresql://``/``postgres://`` sent to psycopg2 when psycopg 3 is missing
-    (SQLAlchemy 2.1 maps the bare scheme to psycopg 3)."""
-    import importlib.util
-
-    if url.startswith("sqlite:///") and not url[len("sqlite:///"):].startswith("/"):
-        path = url[len("sqlite:///"):]
-        if path and not path.startswith(":memory:"):
-            url = f"sqlite:///{(root / path).resolve()}"
-    scheme, sep, rest = url.partition("://")
-    if sep and scheme in ("postgresql", "postgres"):  # SQLAlchemy knows no "postgres" scheme
+    (SQLAlchemy 2.1 maps the bare scheme to psycopg 3). Parsed by SQLAlchemy's ``make_url``."""
+    original = parsed = make_url(url)
+    if parsed.drivername.split("+")[0] == "sqlite":
+        path = parsed.database
+        if path and path != ":memory:" and not path.startswith("file:") and not os.path.isabs(path):
+            parsed = parsed.set(database=str((root / path).resolve()))
+    elif parsed.drivername in ("postgresql", "postgres"):  # SQLAlchemy knows no "postgres" scheme
         psycopg2 = importlib.util.find_spec("psycopg") is None and importlib.util.find_spec("psycopg2") is not None
-        url = f"postgresql{'+psycopg2' if psycopg2 else ''}://{rest}"
-    return url
+        parsed = parsed.set(drivername="postgresql+psycopg2" if psycopg2 else "postgresql")
+    return url if parsed is original else parsed.render_as_string(hide_password=False)
 
 
 def _source_order(path: Path) -> list[str]:
@@ -139,11 +140,6 @@ def _source_order(path: Path) -> list[str]:
 
 def _with_release_source(spec: CellSpec, course: Course) -> CellSpec:
     """The cell as learners received it: hidden tests removed as ``nbgrader generate_assignment`` does."""
-    from dataclasses import replace
-
-    from nbformat.v4 import new_code_cell, new_markdown_cell
-    from nbgrader.preprocessors import ClearHiddenTests
-
     if not spec.locked:
         return spec
     cell = (new_code_cell if spec.cell_type == "code" else new_markdown_cell)(source=spec.source)
@@ -156,8 +152,6 @@ def _with_release_source(spec: CellSpec, course: Course) -> CellSpec:
 
 def assignment_spec(course: Course, assignment: str) -> AssignmentSpec:
     """What the gradebook holds about ``assignment`` (raises KeyError if it was never generated)."""
-    from nbgrader.api import Gradebook, MissingEntry
-
     source_dir = course.path("source", ".", assignment)
     notebooks = []
     with Gradebook(course.db_url, course.course_id) as gb:

@@ -8,40 +8,40 @@ PostgreSQL works the same way through ``--db-url``.
 
 from __future__ import annotations
 
-import time
+import warnings
+
+import tenacity
+
+from nbformat.v4 import new_notebook
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.preprocessors import AssignLatePenalties
+from sqlalchemy.exc import OperationalError
 
 __all__ = ["record_student", "apply_late_penalties", "with_retries"]
 
 
-def with_retries(fn, attempts: int = 12, first_wait: float = 0.1):
-    """Call ``fn()``; on a locked or busy database wait (doubling) and try again."""
-    from sqlalchemy.exc import OperationalError
+def _locked(exc: BaseException) -> bool:
+    """A database that is busy now and may not be in a moment (SQLite's lock, a busy server)."""
+    text = str(exc).lower()
+    return isinstance(exc, OperationalError) and ("locked" in text or "busy" in text)
 
-    wait = first_wait
-    for attempt in range(attempts):
-        try:
-            return fn()
-        except OperationalError as exc:
-            text = str(exc).lower()
-            if attempt == attempts - 1 or not ("locked" in text or "busy" in text):
-                raise
-            time.sleep(wait)
-            wait = min(wait * 2, 5.0)
-    return None
+
+def with_retries(fn, attempts: int = 12, first_wait: float = 0.1):
+    """Call ``fn()``; on a locked or busy database wait (doubling, at most 5 s) and try again."""
+    retrying = tenacity.Retrying(stop=tenacity.stop_after_attempt(attempts),
+                                 wait=tenacity.wait_exponential(multiplier=first_wait, max=5.0),
+                                 retry=tenacity.retry_if_exception(_locked), reraise=True)
+    return retrying(fn)
 
 
 def record_student(db_url: str, course_id: str, assignment: str, result) -> None:
     """Write one student's :class:`~dlcourse_grade.pipeline.StudentResult` (with retries)."""
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SQLAlchemy's notes on nbgrader's own session use
         with_retries(lambda: _record(db_url, course_id, assignment, result))
 
 
 def _record(db_url: str, course_id: str, assignment: str, result) -> None:
-    from nbgrader.api import Gradebook, MissingEntry
-
     with Gradebook(db_url, course_id) as gb:
         try:
             gb.update_or_create_student(result.student)
@@ -71,11 +71,6 @@ def _record(db_url: str, course_id: str, assignment: str, result) -> None:
 
 def apply_late_penalties(db_url: str, config, assignment: str, result) -> None:
     """Run nbgrader's own ``AssignLatePenalties`` (with the course's plugin) on each graded notebook."""
-    import warnings
-
-    from nbformat.v4 import new_notebook
-    from nbgrader.preprocessors import AssignLatePenalties
-
     for nbr in result.notebooks:
         resources = {"nbgrader": {"db_url": db_url, "assignment": assignment, "notebook": nbr.name,
                                   "student": result.student}}

@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import tenacity
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -133,14 +134,12 @@ class NotebookRunner:
 
     async def _start(self) -> CappedClient:
         """A started kernel and client; one that dies before its first reply (rarely, under load) is retried."""
-        for attempt in range(START_ATTEMPTS):
-            if attempt:
-                await asyncio.sleep(START_PAUSE * attempt)
-            try:
+        retrying = tenacity.AsyncRetrying(stop=tenacity.stop_after_attempt(START_ATTEMPTS),
+                                          wait=tenacity.wait_incrementing(start=START_PAUSE, increment=START_PAUSE),
+                                          retry=tenacity.retry_if_exception_type(Exception), reraise=True)
+        async for attempt in retrying:
+            with attempt:
                 return await self._start_once()
-            except Exception as exc:  # noqa: BLE001 - retried, then raised
-                error = exc
-        raise error
 
     async def _start_once(self) -> CappedClient:
         km = SandboxKernelManager(transport="ipc", ip=str(self.ws.run / "zmq"),

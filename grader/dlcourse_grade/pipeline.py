@@ -8,65 +8,24 @@ becomes that student's outcome, never the class run's.
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 import traceback
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
+from nbgrader import utils as nbutils
+
 from .course import AssignmentSpec, NotebookSpec
-from .sandbox import Isolation, Limits
+from .kernel import run_notebook
+from .repair import Ungradable, repair
+from .results import NotebookResult, PartResult, StudentResult, summarize
+from .sandbox import Isolation, Limits, Workspace, slot_user
+from .submission import copy_submission, locate
+from .verify import verify_notebook
 
 __all__ = ["PartResult", "NotebookResult", "StudentResult", "StudentTask", "grade_student"]
-
-MAX_COPY_BYTES = 50 * 1024 ** 2
-
-
-@dataclass
-class PartResult:
-    """One grade cell: in-kernel score, verified score (None if not verified), recorded score."""
-
-    grade_id: str
-    max_score: float
-    in_kernel: float | None
-    score: float | None
-    verified: float | None = None
-    reason: str = ""
-    manual: bool = False
-
-
-@dataclass
-class NotebookResult:
-    name: str
-    status: str
-    parts: list[PartResult] = field(default_factory=list)
-    flags: list[str] = field(default_factory=list)
-    comments: dict = field(default_factory=dict)
-    nb_json: str | None = None
-    flag_for_instructor: bool = False
-    seconds: float = 0.0
-
-
-@dataclass
-class StudentResult:
-    student: str
-    timestamp: object = None
-    notebooks: list[NotebookResult] = field(default_factory=list)
-    error: str | None = None
-
-    @property
-    def score(self) -> float:
-        return sum(p.score or 0.0 for nb in self.notebooks for p in nb.parts)
-
-    @property
-    def max_score(self) -> float:
-        return sum(p.max_score for nb in self.notebooks for p in nb.parts)
-
-    @property
-    def flags(self) -> list[str]:
-        return [f for nb in self.notebooks for f in nb.flags]
 
 
 @dataclass
@@ -92,53 +51,6 @@ def _zero_parts(spec: NotebookSpec, reason: str) -> list[PartResult]:
     return [PartResult(c.grade_id, float(c.points or 0), 0.0, 0.0, reason=reason) for c in spec.cells if c.grade]
 
 
-def locate(folder: Path, spec: AssignmentSpec) -> tuple[dict[str, Path | None], dict[str, str]]:
-    """Map each expected notebook to its file; a single unexpected notebook stands in for a missing one."""
-    found = {nb.name: folder / f"{nb.name}.ipynb" for nb in spec.notebooks}
-    found = {k: (p if p.is_file() and not p.is_symlink() else None) for k, p in found.items()}
-    expected = {f"{nb.name}.ipynb" for nb in spec.notebooks}
-    others = sorted(p for p in folder.glob("*.ipynb")
-                    if p.name not in expected and p.is_file() and not p.is_symlink())
-    missing = [k for k, p in found.items() if p is None]
-    notes = {}
-    if len(missing) == 1 and len(others) == 1:
-        found[missing[0]] = others[0]
-        notes[missing[0]] = f"notebook renamed: graded {others[0].name} as {missing[0]}.ipynb"
-    return found, notes
-
-
-def copy_submission(src: Path, dest: Path, source_dir: str | None) -> list[str]:
-    """Copy regular files of the submission (no links, nothing huge), then the course's own data files."""
-    flags = []
-    for root, dirs, files in os.walk(src, followlinks=False):
-        dirs[:] = [d for d in dirs if not d.startswith(".") and not os.path.islink(os.path.join(root, d))]
-        for f in files:
-            p = Path(root, f)
-            rel = p.relative_to(src)
-            if p.is_symlink() or not p.is_file():
-                flags.append(f"skipped {rel}: not a regular file")
-            elif p.stat().st_size > MAX_COPY_BYTES:
-                flags.append(f"skipped {rel}: larger than {MAX_COPY_BYTES // 1024 ** 2} MB")
-            elif not f.endswith(".ipynb"):
-                (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(p, dest / rel)
-    if source_dir:
-        for p in Path(source_dir).rglob("*"):
-            rel = p.relative_to(source_dir)
-            if p.is_file() and not p.is_symlink() and p.suffix != ".ipynb" and not any(
-                    s.startswith(".") for s in rel.parts):
-                (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(p, dest / rel)
-    return flags
-
-
-def summarize(text: str, limit: int = 300) -> str:
-    """The problem and likely cause of a feedback text (``Problem: ...``), else its first line."""
-    lines = [ln.strip() for ln in str(text).splitlines() if ln.strip()]
-    key = [ln for ln in lines if ln.startswith(("Problem:", "Likely cause:", "Your "))]
-    return " / ".join(key[:2] or lines[:1])[:limit]
-
-
 def _first_line(out) -> str:
     """Why an error output cost the points: its name and the gist of its message."""
     gist = summarize(out.get("evalue", ""))
@@ -147,8 +59,6 @@ def _first_line(out) -> str:
 
 def in_kernel_scores(nb, spec: NotebookSpec) -> list[PartResult]:
     """nbgrader's own ``determine_grade`` on each grade cell, with the first error as the reason."""
-    from nbgrader import utils as nbutils
-
     by_id, parts = spec.by_id(), []
     for cell in nb.cells:
         gid = (cell.metadata.get("nbgrader") or {}).get("grade_id")
@@ -170,12 +80,6 @@ def in_kernel_scores(nb, spec: NotebookSpec) -> list[PartResult]:
 
 
 def _grade_notebook(task: StudentTask, spec: NotebookSpec, path: Path | None, note: str) -> NotebookResult:
-    import nbformat
-
-    from .kernel import run_notebook
-    from .repair import Ungradable, repair
-    from .sandbox import Workspace, slot_user
-
     t0 = time.monotonic()
     if path is None:
         return NotebookResult(spec.name, "missing: no notebook submitted",
@@ -204,8 +108,6 @@ def _grade_notebook(task: StudentTask, spec: NotebookSpec, path: Path | None, no
     parts = in_kernel_scores(run.nb, spec)
     result = NotebookResult(spec.name, "graded", parts, flags, seconds=time.monotonic() - t0)
     if task.verify:
-        from .verify import verify_notebook
-
         verify_notebook(task, spec, run.nb, result)
     result.nb_json = nbformat.writes(run.nb)
     result.seconds = time.monotonic() - t0

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from dlcourse.checks.callables import FunctionSpec
+from dlcourse.checks.judge import Outcome
+
 __all__ = ["Unreadable", "encode_input", "decode_output", "read_json", "outcome_from"]
 
 MAX_JSON_BYTES = 20 * 1024 ** 2
@@ -22,7 +25,6 @@ MAX_ARRAY_ITEMS = 5_000_000
 
 class Unreadable:
     """Stands for a returned object that is not data (its repr says what it was)."""
-
     def __init__(self, what: str):
         self.what = what
 
@@ -32,8 +34,6 @@ class Unreadable:
 
 def encode_input(value, store: Path, counter: list[int]):
     """JSON for one case argument; arrays go to ``store/<n>.npy`` (trusted side)."""
-    from dlcourse.checks.callables import FunctionSpec
-
     if isinstance(value, np.ndarray):
         counter[0] += 1
         np.save(store / f"a{counter[0]}.npy", value, allow_pickle=False)
@@ -123,8 +123,6 @@ def _text_list(v, n: int = 10) -> tuple[str, ...]:
 
 def outcome_from(data, out: Path):
     """A :class:`dlcourse.checks.judge.Outcome` from one case's JSON record."""
-    from dlcourse.checks.judge import Outcome
-
     if not isinstance(data, dict):
         return Outcome(error="RuntimeError: malformed result from the verification run")
     error = data.get("error")

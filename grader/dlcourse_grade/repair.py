@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_raw_cell
+from nbgrader.nbgraderformat import MetadataValidator, ValidationError
 
 from .course import CellSpec, NotebookSpec
 
@@ -212,8 +213,6 @@ def restore_cells(nb, spec: NotebookSpec) -> list[str]:
 
 def repair(raw: bytes, spec: NotebookSpec) -> Repaired:
     """Parse, rebuild and reset ``raw`` against ``spec``; raise :class:`Ungradable` if impossible."""
-    from nbgrader.nbgraderformat import MetadataValidator, ValidationError
-
     data, flags = parse(raw)
     nb, more = rebuild_cells(data)
     flags += more

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .pipeline import StudentResult
+from .results import StudentResult
 
 __all__ = ["student_row", "table"]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import importlib
 import inspect
 import textwrap
 
@@ -95,8 +96,6 @@ def _source_defs(obj) -> list[ast.AST]:
 
 def reference_sources(reference) -> list[ast.AST]:
     """The reference's definitions, plus those of the ``dlcourse`` objects its code uses."""
-    import importlib
-
     defs = _source_defs(reference)
     targets = []
     for node in list(defs):

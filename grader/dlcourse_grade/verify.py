@@ -21,6 +21,8 @@ parts call the learner's own earlier functions, as in the notebook.
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import json
 import os
 import shutil
@@ -31,13 +33,21 @@ import time
 from pathlib import Path
 
 from nbformat.notebooknode import from_dict
+from nbgrader import utils as nbutils
 
+from dlcourse.checks import assignments
 from dlcourse.checks import call as call_module
 from dlcourse.checks import callables
+from dlcourse.checks.judge import grade_outcomes
+from dlcourse.checks.verdict import Outcome
 
 from . import hidden
+from .kernel import death_reason
 from .protocol import encode_input, outcome_from, read_json
+from .results import summarize
 from .sandbox import Workspace, clean_env, command_prefix, python_roots, slot_user
+from .similarity import learner_function, names_dlcourse, near_copy
+from .submission import copy_submission
 
 __all__ = ["verify_notebook", "run_parts", "learner_cells", "VerificationUnavailable"]
 
@@ -45,8 +55,6 @@ __all__ = ["verify_notebook", "run_parts", "learner_cells", "VerificationUnavail
 def learner_cells(nb, functions: set[str] = frozenset()) -> list[str]:
     """Sources of the code cells that define things: not the test cells (grade cells that are not
     solutions), and not the locked demo cells that call the learner's ``functions``."""
-    from nbgrader import utils as nbutils
-
     out = []
     for c in nb.cells:
         if c.cell_type != "code" or (nbutils.is_grade(c) and not nbutils.is_solution(c)):
@@ -58,8 +66,6 @@ def learner_cells(nb, functions: set[str] = frozenset()) -> list[str]:
 
 
 def _calls_any(source: str, names: set[str]) -> bool:
-    import ast
-
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -70,8 +76,6 @@ def _calls_any(source: str, names: set[str]) -> bool:
 
 def _hidden_paths() -> list[str]:
     """The ``dlcourse`` and ``dlcourse_grade`` folders inside the bound Python installation (non-editable installs)."""
-    import importlib.util
-
     out = []
     for name in ("dlcourse", "dlcourse_grade"):
         pkg = str(Path(importlib.util.find_spec(name).origin).resolve().parent)
@@ -136,8 +140,6 @@ class PartsRun:
                 time.sleep(0.05)
                 if path.exists():
                     return None
-                from .kernel import death_reason
-
                 return death_reason(proc.returncode).replace("the kernel", "the verification run")
             if time.monotonic() > deadline:
                 _kill(proc)
@@ -180,8 +182,6 @@ class PartsRun:
 
 
 def _prepare(task, nb_cells: list[str]) -> Workspace:
-    from .pipeline import copy_submission
-
     owner = slot_user(task.slot) if task.iso.level != "none" else None
     ws = Workspace(Path(task.base), f"{task.slot}-verify", owner)
     copy_submission(Path(task.submitted), ws.work, task.spec.source_dir)
@@ -236,10 +236,6 @@ def _annotate(nb, grade_id: str, report_text: str, verified: float, points: floa
 
 def _judge(part, cases, got, cells: list[str]):
     """The report for one part from the runner's outcomes (or the reason there are none)."""
-    from dlcourse.checks.judge import Outcome, grade_outcomes
-
-    from .similarity import learner_function, names_dlcourse
-
     fn, from_dl = learner_function(cells, part.function)
     delegated = names_dlcourse(fn, from_dl) if fn is not None else None
     outcomes = got if isinstance(got, list) else [Outcome(error=str(got))] * len(cases)
@@ -248,11 +244,6 @@ def _judge(part, cases, got, cells: list[str]):
 
 def verify_notebook(task, spec, nb, result) -> None:
     """Verify every described part of this notebook and update ``result`` in place (see module doc)."""
-    from dlcourse.checks import assignments
-
-    from .pipeline import summarize
-    from .similarity import near_copy
-
     if task.assignment not in assignments.ASSIGNMENTS:
         return
     ids = {c.grade_id for c in spec.cells if c.grade}
