@@ -1,17 +1,22 @@
 """``dlcourse-grade``: nbgrader autograding that survives any submission, isolated, and verified outside the kernel.
 
-The modules form a pipeline, each doing one job:
+The instructor's distribution (``grader/pyproject.toml``); learners never install it.
+One notebook goes through the ordered steps of :mod:`.steps` (nbgrader's own
+sanitising preprocessors with ours between them, then sandboxed execution, in-kernel
+scores and verification); around them:
 
+- :mod:`.hidden` - the hidden inputs of every part, and what a hidden test cell calls;
 - :mod:`.course` - nbgrader's configuration, the gradebook's record of an assignment, the submissions;
-- :mod:`.repair` - pre-validate and repair a notebook against that record;
-- :mod:`.sandbox` - the isolated process: unprivileged user, limits, no network, private folder;
-- :mod:`.kernel` - execute a notebook cell by cell in a sandboxed kernel, surviving dead kernels;
-- :mod:`.outputs` - output-size caps;
-- :mod:`.verify` - run the learner's functions again outside the kernel and judge what comes back;
-- :mod:`.similarity` - flag near-copies of the reference (normalised AST similarity);
+- :mod:`.submission` - find a student's notebooks, copy their files (regular files only);
+- :mod:`.repair` - our repair steps (parse, rebuild cells, unknown ids, restore cells);
+- :mod:`.sandbox` / :mod:`.kernel` / :mod:`.outputs` - the isolated process, the sandboxed kernel, output caps;
+- :mod:`.verify` / :mod:`.protocol` / ``_verify_runner.py`` - the out-of-kernel run and its data-only protocol;
+- :mod:`.detectors` - one file per way of catching a submission (delegation, tampering, near copies);
+- :mod:`.results` - what grading produces, typed flags included;
 - :mod:`.pipeline` / :mod:`.classrun` - one student / the whole class, in parallel;
 - :mod:`.gradebook` - serialised writes through nbgrader's ``Gradebook``;
-- :mod:`.report` / :mod:`.cli` - the table and the ``dlcourse-grade`` command.
+- :mod:`.report` / :mod:`.cli` - the table and the ``dlcourse-grade`` command;
+- :mod:`.nbgrader_plugins` - the feedback and late-penalty plugins of ``exercises/nbgrader_config.py``.
 
-Nothing here is imported by ``import dlcourse``; see ``grader/dlcourse_grade/README.md``.
+See ``grader/dlcourse_grade/README.md`` for what it guarantees and how to run it.
 """

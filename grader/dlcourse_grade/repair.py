@@ -1,45 +1,35 @@
-"""Pre-validate and repair a submitted notebook against the gradebook's record, before any execution.
+"""Our repair steps for a submitted notebook, before any execution (see :mod:`.steps` for the order).
 
-Each step does one job and adds a flag when it changed something:
+Each function does one job and returns the flags of what it changed:
 
-1. :func:`parse` - empty file, invalid JSON, not a notebook: the notebook is
-   *ungradable* (score 0 with the reason); an old nbformat is converted.
-2. :func:`rebuild_cells` - every cell rebuilt from its type, source and metadata, so
-   a schema mismatch (missing keys, wrong types, foreign fields) cannot stop grading.
-3. :func:`fix_ids` - grade ids the gradebook does not know are dropped; duplicated
-   grade ids keep the last copy as the graded one (as nbgrader's ``DeduplicateIds``).
-4. :func:`restore_cells` - cells the gradebook knows are reset to it: metadata,
-   cell type, points, and the source of locked cells (tests with their hidden part);
-   a cell whose metadata was stripped is recognised by its text (or its ``def``) and
-   re-tagged; a deleted cell is put back before the next graded cell.
-5. outputs cleared and the kernel set to ``python3``, then checked with nbgrader's own
-   metadata validator.
+* :func:`parse` - empty file, invalid JSON, not a notebook: the notebook is
+  *ungradable* (score 0 with the reason); an old nbformat is converted.
+* :func:`rebuild_cells` - every cell rebuilt from its type, source and metadata, so
+  a schema mismatch (missing keys, wrong types, foreign fields) cannot stop grading.
+* :func:`fix_ids` - grade ids the gradebook does not know are dropped; duplicated
+  grade ids are named (nbgrader's ``DeduplicateIds`` keeps the last copy).
+* :func:`restore_cells` - cells the gradebook knows are reset to it: metadata,
+  cell type, points, and the source of locked cells (tests with their hidden part);
+  a cell whose metadata was stripped is recognised by its text (or its ``def``) and
+  re-tagged; a deleted cell is put back before the next graded cell.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_raw_cell
-from nbgrader.nbgraderformat import MetadataValidator, ValidationError
 
 from .course import CellSpec, NotebookSpec
 
-__all__ = ["Ungradable", "Repaired", "repair", "parse"]
+__all__ = ["Ungradable", "parse", "rebuild_cells", "fix_ids", "restore_cells", "grade_id", "KERNELSPEC"]
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
 class Ungradable(Exception):
     """The submission cannot be graded at all; the message is the reason."""
-
-
-@dataclass
-class Repaired:
-    nb: nbformat.NotebookNode
-    flags: list[str] = field(default_factory=list)
 
 
 def _text(value) -> str:
@@ -98,17 +88,17 @@ def rebuild_cells(data: dict) -> tuple[nbformat.NotebookNode, list[str]]:
     return nb, flags
 
 
-def _gid(cell) -> str | None:
+def grade_id(cell) -> str | None:
     meta = cell.metadata.get("nbgrader")
     gid = meta.get("grade_id") if isinstance(meta, dict) else None
     return gid if isinstance(gid, str) and gid else None
 
 
 def fix_ids(nb, spec: NotebookSpec) -> list[str]:
-    """Drop unknown grade ids and keep only the last copy of a duplicated one."""
+    """Drop unknown grade ids and name duplicated ones (removed by nbgrader's ``DeduplicateIds``)."""
     known, flags, seen = spec.by_id(), [], {}
     for i, cell in enumerate(nb.cells):
-        gid = _gid(cell)
+        gid = grade_id(cell)
         if "nbgrader" in cell.metadata and gid is None:
             del cell.metadata["nbgrader"]
         elif gid is not None and gid not in known:
@@ -117,9 +107,7 @@ def fix_ids(nb, spec: NotebookSpec) -> list[str]:
         elif gid is not None:
             seen.setdefault(gid, []).append(i)
     for gid, where in seen.items():
-        if len(where) > 1:
-            for i in where[:-1]:
-                del nb.cells[i].metadata["nbgrader"]
+        if len(where) > 1:  # nbgrader's DeduplicateIds, the next step, keeps the last copy
             flags.append(f"grade id {gid!r} appears {len(where)} times (a duplicated cell): the last copy is graded")
     return flags
 
@@ -167,7 +155,7 @@ def _signature(spec: CellSpec) -> str | None:
 
 def _matches(cell, spec: CellSpec) -> bool:
     """Is this metadata-less cell the learner's copy of ``spec`` (same locked text, or same def)?"""
-    if cell.cell_type != spec.cell_type or _gid(cell) is not None:
+    if cell.cell_type != spec.cell_type or grade_id(cell) is not None:
         return False
     if spec.locked:
         texts = {spec.source.strip(), (spec.release_source or spec.source).strip()}
@@ -178,7 +166,7 @@ def _matches(cell, spec: CellSpec) -> bool:
 
 def _place(nb, spec: NotebookSpec, k: int) -> int:
     """Where a missing cell goes: before the next cell of the source order that is present."""
-    position = {gid: i for i, c in enumerate(nb.cells) if (gid := _gid(c))}
+    position = {gid: i for i, c in enumerate(nb.cells) if (gid := grade_id(c))}
     nxt = next((position[p.grade_id] for p in spec.cells[k + 1:] if p.grade_id in position), None)
     if nxt is not None:
         return nxt
@@ -189,11 +177,14 @@ def _place(nb, spec: NotebookSpec, k: int) -> int:
 def restore_cells(nb, spec: NotebookSpec) -> list[str]:
     """Reset known cells; re-tag stripped ones found by content; put deleted ones back in place."""
     flags: list[str] = []
+    for cell in nb.cells:  # what nbgrader's DeduplicateIds left of a duplicate's earlier copies
+        if cell.metadata.get("nbgrader") == {}:
+            del cell.metadata["nbgrader"]
     for i, cell in enumerate(nb.cells):
-        gid = _gid(cell)
+        gid = grade_id(cell)
         if gid is not None:
             nb.cells[i] = _reset(cell, spec.by_id()[gid], flags)
-    present = {_gid(c) for c in nb.cells}
+    present = {grade_id(c) for c in nb.cells}
     for k, cs in enumerate(spec.cells):
         if cs.grade_id in present:
             continue
@@ -209,19 +200,3 @@ def restore_cells(nb, spec: NotebookSpec) -> list[str]:
                          + (" from the release" if cs.solution else ""))
         present.add(cs.grade_id)
     return flags
-
-
-def repair(raw: bytes, spec: NotebookSpec) -> Repaired:
-    """Parse, rebuild and reset ``raw`` against ``spec``; raise :class:`Ungradable` if impossible."""
-    data, flags = parse(raw)
-    nb, more = rebuild_cells(data)
-    flags += more
-    if not any(_gid(c) for c in nb.cells) and nb.cells:
-        flags.append("no nbgrader cells left in the notebook: every graded cell restored from the release")
-    flags += fix_ids(nb, spec)
-    flags += restore_cells(nb, spec)
-    try:
-        MetadataValidator().validate_nb(nb)
-    except ValidationError as exc:
-        raise Ungradable(f"ungradable: nbgrader metadata still invalid after repair ({exc})") from None
-    return Repaired(nb, flags)

@@ -29,7 +29,7 @@ def student_row(r: StudentResult) -> dict:
     if r.error:
         reasons.insert(0, r.error.splitlines()[0])
     return {"student": r.student, "score": _num(round(r.score, 4)), "max": _num(r.max_score),
-            "flags": "; ".join(r.flags) or "-", "reasons": "; ".join(reasons) or "-"}
+            "flags": "; ".join(str(f) for f in r.flags) or "-", "reasons": "; ".join(reasons) or "-"}
 
 
 def table(results: list[StudentResult], width: int = 100) -> str:

@@ -7,8 +7,34 @@ Workers return these to the parent process, which writes them to the gradebook
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 
-__all__ = ["PartResult", "NotebookResult", "StudentResult", "summarize"]
+__all__ = ["FlagKind", "Flag", "PartResult", "NotebookResult", "StudentResult", "summarize"]
+
+
+class FlagKind(str, Enum):
+    """What a flag is about (its ``value`` is what the JSON record holds)."""
+
+    REPAIR = "repair"              # the notebook was damaged and repaired before grading
+    SUBMISSION = "submission"      # files of the submission that were not used
+    LIMIT = "limit"                # a cell hit a limit (time, memory, output) or killed its kernel
+    VERIFICATION = "verification"  # the out-of-kernel run could not run everything
+    TAMPERING = "tampering"        # in-kernel and verified scores differ
+    NEAR_COPY = "near-copy"        # the learner's code is a near copy of the reference's
+    DELEGATION = "delegation"      # the learner's code calls the reference
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One flag on a notebook: its kind, the text shown to the instructor, the part it concerns."""
+
+    kind: FlagKind
+    text: str
+    part: str | None = None
+    for_instructor: bool = False  # asks the instructor to look (tampering, near copies)
+
+    def __str__(self) -> str:
+        return self.text
 
 
 @dataclass
@@ -29,11 +55,15 @@ class NotebookResult:
     name: str
     status: str
     parts: list[PartResult] = field(default_factory=list)
-    flags: list[str] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
     comments: dict = field(default_factory=dict)
     nb_json: str | None = None
-    flag_for_instructor: bool = False
     seconds: float = 0.0
+
+    @property
+    def flag_for_instructor(self) -> bool:
+        """Does a flag ask the instructor to look (nbgrader's "flagged" submission)?"""
+        return any(f.for_instructor for f in self.flags)
 
 
 @dataclass
@@ -52,7 +82,7 @@ class StudentResult:
         return sum(p.max_score for nb in self.notebooks for p in nb.parts)
 
     @property
-    def flags(self) -> list[str]:
+    def flags(self) -> list[Flag]:
         return [f for nb in self.notebooks for f in nb.flags]
 
 

@@ -42,11 +42,12 @@ from dlcourse.checks.judge import grade_outcomes
 from dlcourse.checks.verdict import Outcome
 
 from . import hidden
+from .detectors import DETECTORS, Evidence
 from .kernel import death_reason
 from .protocol import encode_input, outcome_from, read_json
-from .results import summarize
+from .results import Flag, FlagKind, summarize
 from .sandbox import Workspace, clean_env, command_prefix, python_roots, slot_user
-from .similarity import learner_function, names_dlcourse, near_copy
+from .similarity import learner_function
 from .submission import copy_submission
 
 __all__ = ["verify_notebook", "run_parts", "learner_cells", "VerificationUnavailable"]
@@ -234,16 +235,12 @@ def _annotate(nb, grade_id: str, report_text: str, verified: float, points: floa
                                                              "text": text}))
 
 
-def _judge(part, cases, got, cells: list[str]):
-    """The report for one part from the runner's outcomes (or the reason there are none)."""
-    fn, from_dl = learner_function(cells, part.function)
-    delegated = names_dlcourse(fn, from_dl) if fn is not None else None
-    outcomes = got if isinstance(got, list) else [Outcome(error=str(got))] * len(cases)
-    return grade_outcomes(part, cases, outcomes, delegated=delegated), fn
-
-
 def verify_notebook(task, spec, nb, result) -> None:
-    """Verify every described part of this notebook and update ``result`` in place (see module doc)."""
+    """Verify every described part of this notebook and update ``result`` in place (see module doc).
+
+    Each part is judged on what the sandbox returned, after the ``"code"`` detectors
+    (a flag from one voids the part) and before the ``"result"`` ones (see :mod:`.detectors`).
+    """
     if task.assignment not in assignments.ASSIGNMENTS:
         return
     ids = {c.grade_id for c in spec.cells if c.grade}
@@ -252,24 +249,29 @@ def verify_notebook(task, spec, nb, result) -> None:
         return
     cells = learner_cells(nb, {p.function for p in parts})
     got, cases, setup_errors = run_parts(task, cells, parts, task.seed)
-    result.flags += [f"verification: {e}" for e in setup_errors if "KernelDied" in e or "skipped" in e]
+    result.flags += [Flag(FlagKind.VERIFICATION, f"verification: {e}") for e in setup_errors
+                     if "KernelDied" in e or "skipped" in e]
     by_id = {p.grade_id: p for p in result.parts}
     for k, part in enumerate(parts):
-        report, fn = _judge(part, cases[k], got[k], cells)
         pr = by_id.get(part.grade_id)
         if pr is None:
             continue
-        pr.verified = float(report.score)
-        if pr.in_kernel is not None and abs(pr.verified - float(pr.in_kernel)) > 1e-9:
-            result.flags.append(f"{part.grade_id}: in-kernel {pr.in_kernel:g}/{pr.max_score:g}, verified "
-                                f"{pr.verified:g}/{pr.max_score:g}: possible tampering")
-            result.flag_for_instructor = True
+        fn, from_dl = learner_function(cells, part.function)
+        outcomes = got[k] if isinstance(got[k], list) else [Outcome(error=str(got[k]))] * len(cases[k])
+        ev = Evidence(part, cases[k], outcomes, fn, from_dl, pr)
+        voided = None
+        for detector in (d for d in DETECTORS if d.stage == "code"):
+            flag = detector(ev)
+            if flag is not None:
+                result.flags.append(flag)
+                voided = voided or flag.text
+        ev.report = grade_outcomes(part, cases[k], outcomes, delegated=voided)
+        for detector in (d for d in DETECTORS if d.stage == "result"):
+            flag = detector(ev)
+            if flag is not None:
+                result.flags.append(flag)
+        pr.verified = float(ev.report.score)
         if pr.verified < pr.max_score and not (pr.reason and pr.in_kernel == pr.verified):
-            pr.reason = "verified: " + summarize(report.text)
+            pr.reason = "verified: " + summarize(ev.report.text)
         pr.score = pr.verified
-        _annotate(nb, part.grade_id, report.text, pr.verified, pr.max_score)
-        similar = near_copy(fn, part.reference) if fn is not None else None
-        if similar is not None:
-            result.flags.append(f"`{part.function}` is a near copy of the reference's code (similarity "
-                                f"{similar:.2f}): for the instructor to judge")
-            result.flag_for_instructor = True
+        _annotate(nb, part.grade_id, ev.report.text, pr.verified, pr.max_score)

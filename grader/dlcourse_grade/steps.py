@@ -1,0 +1,277 @@
+"""Grading one notebook as an ordered list of steps, the way nbgrader's converters are a list of preprocessors.
+
+:data:`SANITIZE` turns the submitted bytes into a notebook nbgrader can grade, and
+:data:`GRADE` runs and scores it. Where nbgrader has the step, it is nbgrader's own
+preprocessor (``DeduplicateIds``, ``OverwriteCells``, ``ClearOutput``,
+``CheckCellMetadata``); ours come between them:
+
+====================  =======  ===========================================================
+step                  whose    job
+====================  =======  ===========================================================
+ParseAndRebuild       ours     bytes -> nbformat 4; every cell rebuilt from type, source and
+                               metadata (a damaged schema cannot stop grading); ungradable
+                               files get their reason
+DropUnknownIds        ours     grade ids the gradebook does not know are dropped; duplicates
+                               are named (nbgrader's next step removes them)
+DeduplicateIds        nbgrader the last copy of a duplicated grade id is the graded one
+RestoreCells          ours     cells reset to the gradebook's record; stripped metadata
+                               re-tagged by content; deleted cells put back in place
+OverwriteCells        nbgrader points, cell types, locked sources and checksums from the
+                               record (read from the assignment's record, not the database:
+                               workers open no database)
+SetKernelspec         ours     the sandbox's kernel (nbgrader's ``OverwriteKernelspec`` reads
+                               the gradebook, which a worker does not open)
+ClearOutput           nbgrader no output of the learner's survives into grading
+CheckCellMetadata     nbgrader nbgrader's metadata validator; a failure is ungradable
+ExecuteInSandbox      ours     run cell by cell in the sandboxed kernel (see :mod:`.kernel`)
+ScoreInKernel         ours     nbgrader's ``determine_grade`` on each grade cell
+Verify                ours     every described part again outside the kernel, then the
+                               detectors (see :mod:`.verify`, :mod:`.detectors`)
+====================  =======  ===========================================================
+
+A step is a callable taking the :class:`NotebookJob`; it changes the job in place and
+raises :class:`~dlcourse_grade.repair.Ungradable` when the notebook cannot be graded.
+Warnings nbgrader's preprocessors log (a changed checksum, a duplicated id) become flags.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+
+import nbformat
+from nbconvert.exporters.exporter import ResourcesDict
+from nbgrader.api import MissingEntry
+from nbgrader.nbgraderformat import ValidationError
+from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteCells
+
+from nbgrader import utils as nbutils
+
+from . import repair as _repair
+from .course import NotebookSpec
+from .kernel import RunResult, run_notebook
+from .results import Flag, FlagKind, NotebookResult, PartResult, summarize
+from .sandbox import Workspace, slot_user
+from .submission import copy_submission
+from .verify import verify_notebook
+
+__all__ = ["NotebookJob", "SANITIZE", "GRADE", "run_steps", "RecordGradebook", "in_kernel_scores"]
+
+
+@dataclass
+class NotebookJob:
+    """What the steps pass along for one notebook of one student."""
+
+    task: object  # the StudentTask
+    spec: NotebookSpec
+    raw: bytes
+    nb: nbformat.NotebookNode | None = None
+    flags: list[Flag] = field(default_factory=list)
+    run: RunResult | None = None
+    result: NotebookResult | None = None
+    t0: float = field(default_factory=time.monotonic)
+
+    def flag(self, kind: FlagKind, text: str, part: str | None = None) -> None:
+        self.flags.append(Flag(kind, text, part))
+
+    @property
+    def resources(self) -> ResourcesDict:
+        return ResourcesDict(nbgrader={"notebook": self.spec.name, "assignment": self.task.assignment,
+                                       "gradebook": RecordGradebook(self.spec)})
+
+
+class RecordGradebook:
+    """The part of nbgrader's ``Gradebook`` that ``OverwriteCells`` reads, answered from the assignment's record."""
+
+    def __init__(self, spec: NotebookSpec):
+        self._cells = spec.by_id()
+
+    def __enter__(self) -> "RecordGradebook":
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        return False
+
+    def _cell(self, name: str):
+        if name not in self._cells:
+            raise MissingEntry()
+        return self._cells[name]
+
+    def find_source_cell(self, name: str, notebook: str, assignment: str):
+        c = self._cell(name)
+        return SimpleNamespace(name=c.grade_id, cell_type=c.cell_type, locked=c.locked, source=c.source,
+                               checksum=c.checksum)
+
+    def find_graded_cell(self, name: str, notebook: str, assignment: str):
+        c = self._cell(name)
+        return SimpleNamespace(name=c.grade_id, max_score=float(c.points or 0.0))
+
+
+class _FlagLog(logging.Handler):
+    """Collects what an nbgrader preprocessor logs at WARNING or above as flags of the job."""
+
+    def __init__(self, job: NotebookJob):
+        super().__init__(logging.WARNING)
+        self.job = job
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.job.flag(FlagKind.REPAIR, f"nbgrader: {record.getMessage()}"[:300])
+
+
+def _logger(job: NotebookJob) -> logging.Logger:
+    log = logging.getLogger(f"dlcourse_grade.steps.{id(job)}")
+    log.propagate = False
+    log.handlers[:] = [_FlagLog(job)]
+    return log
+
+
+class NbgraderStep:
+    """One of nbgrader's own preprocessors as a step (its log warnings become flags)."""
+
+    def __init__(self, preprocessor: type, flag_warnings: bool = True):
+        self.preprocessor = preprocessor
+        self.name = preprocessor.__name__
+        self.flag_warnings = flag_warnings
+
+    def make(self, job: NotebookJob):
+        if self.flag_warnings:
+            return self.preprocessor(log=_logger(job))
+        quiet = logging.getLogger("dlcourse_grade.steps.quiet")
+        quiet.propagate, quiet.handlers[:] = False, [logging.NullHandler()]
+        return self.preprocessor(log=quiet)
+
+    def __call__(self, job: NotebookJob) -> None:
+        job.nb, _ = self.make(job).preprocess(job.nb, job.resources)
+
+
+class OverwriteCellsFromRecord(OverwriteCells):
+    """nbgrader's ``OverwriteCells``, reading the record passed in the resources instead of opening the database."""
+
+    def preprocess(self, nb, resources):
+        self.notebook_id = resources["nbgrader"]["notebook"]
+        self.assignment_id = resources["nbgrader"]["assignment"]
+        self.gradebook = resources["nbgrader"]["gradebook"]
+        for index, cell in enumerate(nb.cells):  # nbgrader's per-cell checks, unchanged
+            nb.cells[index], resources = self.preprocess_cell(cell, resources, index)
+        return nb, resources
+
+
+class CheckMetadata(NbgraderStep):
+    """nbgrader's ``CheckCellMetadata``; a notebook it rejects is ungradable (with the reason)."""
+
+    def __init__(self):
+        super().__init__(CheckCellMetadata)
+
+    def __call__(self, job: NotebookJob) -> None:
+        try:
+            super().__call__(job)
+        except ValidationError as exc:
+            raise _repair.Ungradable(f"ungradable: nbgrader metadata still invalid after repair ({exc})") from None
+
+
+def parse_and_rebuild(job: NotebookJob) -> None:
+    data, flags = _repair.parse(job.raw)
+    job.nb, more = _repair.rebuild_cells(data)
+    for text in flags + more:
+        job.flag(FlagKind.REPAIR, text)
+    if job.nb.cells and not any(_repair.grade_id(c) for c in job.nb.cells):
+        job.flag(FlagKind.REPAIR, "no nbgrader cells left in the notebook: every graded cell restored from the release")
+
+
+def drop_unknown_ids(job: NotebookJob) -> None:
+    for text in _repair.fix_ids(job.nb, job.spec):
+        job.flag(FlagKind.REPAIR, text)
+
+
+def restore_cells(job: NotebookJob) -> None:
+    for text in _repair.restore_cells(job.nb, job.spec):
+        job.flag(FlagKind.REPAIR, text)
+
+
+def set_kernelspec(job: NotebookJob) -> None:
+    job.nb.metadata["kernelspec"] = dict(_repair.KERNELSPEC)
+
+
+def execute_in_sandbox(job: NotebookJob) -> None:
+    task = job.task
+    owner = slot_user(task.slot) if task.iso.level != "none" else None
+    ws = Workspace(Path(task.base), f"{task.slot}-{job.spec.name}", owner)
+    try:
+        for text in copy_submission(Path(task.submitted), ws.work, task.spec.source_dir):
+            job.flag(FlagKind.SUBMISSION, text)
+        ws.give_to_owner()
+        job.run = run_notebook(job.nb, ws, task.iso, task.limits, list(task.extra_ro), task.extra_path,
+                               env={"NBGRADER_EXECUTION": "autograde"})
+    finally:
+        ws.remove()
+    if job.run.infra_error:
+        raise RuntimeError(job.run.infra_error)
+    for e in job.run.events:
+        job.flag(FlagKind.LIMIT, f"cell {e.index + 1}: {e.reason}")
+    if job.run.truncated:
+        job.flag(FlagKind.LIMIT, f"output truncated to {task.limits.output_bytes} bytes")
+
+
+def _first_line(out) -> str:
+    """Why an error output cost the points: its name and the gist of its message."""
+    gist = summarize(out.get("evalue", ""))
+    return f"{out.get('ename', 'Error')}: {gist}".strip(": ")[:300]
+
+
+def in_kernel_scores(nb, spec: NotebookSpec) -> list[PartResult]:
+    """nbgrader's own ``determine_grade`` on each grade cell, with the first error as the reason."""
+    by_id, parts = spec.by_id(), []
+    for cell in nb.cells:
+        gid = (cell.metadata.get("nbgrader") or {}).get("grade_id")
+        if gid not in by_id or not by_id[gid].grade:
+            continue
+        try:
+            score, max_score = nbutils.determine_grade(cell)
+        except (ValueError, KeyError, TypeError) as exc:
+            score, max_score = 0.0, float(by_id[gid].points or 0)
+            reason = f"the cell's result is not a valid score ({exc})"
+        else:
+            errs = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            reason = _first_line(errs[0]) if errs and score == 0 else ""
+            if not reason and score == 0 and any(o.get("name") == "stderr" for o in cell.get("outputs", [])):
+                reason = "the cell wrote to stderr"
+        manual = score is None
+        parts.append(PartResult(gid, float(max_score), score, score, reason=reason, manual=manual))
+    return parts
+
+
+def score_in_kernel(job: NotebookJob) -> None:
+    job.result = NotebookResult(job.spec.name, "graded", in_kernel_scores(job.run.nb, job.spec), job.flags,
+                                seconds=time.monotonic() - job.t0)
+
+
+def verify(job: NotebookJob) -> None:
+    if job.task.verify:
+        verify_notebook(job.task, job.spec, job.run.nb, job.result)
+
+
+SANITIZE = (
+    parse_and_rebuild,
+    drop_unknown_ids,
+    NbgraderStep(DeduplicateIds, flag_warnings=False),  # drop_unknown_ids has named the duplicates
+    restore_cells,
+    NbgraderStep(OverwriteCellsFromRecord),
+    set_kernelspec,
+    NbgraderStep(ClearOutput),
+    CheckMetadata(),
+)
+
+GRADE = (
+    execute_in_sandbox,
+    score_in_kernel,
+    verify,
+)
+
+
+def run_steps(job: NotebookJob, steps) -> None:
+    """Run ``steps`` in order on ``job`` (each may raise ``Ungradable``)."""
+    for step in steps:
+        step(job)
