@@ -1,6 +1,6 @@
 """Call a learner's functions on given inputs and write back only data (runs inside the sandbox).
 
-This file is copied into the sandbox and run as ``python -I _verify_runner.py RUN_DIR``
+This file is copied into the sandbox and run as ``python -I _verify_runner.py RUN_DIR FD``
 by the learner's unprivileged user, where ``dlcourse`` cannot be imported. It imports
 only the standard library, NumPy, ``_callables.py`` and ``_call.py``: copies of the
 very files :mod:`dlcourse.checks.callables` and :mod:`dlcourse.checks.call` (each
@@ -9,9 +9,10 @@ Everything it writes is untrusted: the grader reads it as plain JSON and ``.npy`
 
 ``RUN_DIR/job.json``: ``{"cells": [source, ...], "skip": [cell indices],
 "parts": [{"function", "params", "cases": [[args, [[name, value], ...]], ...]}, ...], "first": k}``;
-arrays are ``{"nd": name}`` referring to ``RUN_DIR/in/name.npy``. It writes
-``RUN_DIR/out/progress`` (the cell being executed), ``out/setup.json`` (cell errors)
-and, as each part finishes, ``out/part<k>.json`` with arrays in ``out/part<k>_<j>.npy``.
+arrays are ``{"nd": name}`` referring to ``RUN_DIR/in/name.npy``. It sends JSON messages,
+one per line, on the pipe ``FD``: ``{"progress": i}`` before cell ``i``, ``{"setup":
+{"errors": [...]}}`` after the cells, and for each part ``{"part": k, "outcomes": [...]}``
+(arrays in ``out/part<k>_<j>.npy``) or ``{"part": k, "missing": why}``.
 """
 
 import ast
@@ -23,6 +24,7 @@ import sys
 import numpy as np
 
 RUN = sys.argv[1]
+PIPE = int(sys.argv[2])  # the write end of the grader's pipe: one JSON message per line
 OUT = os.path.join(RUN, "out")
 sys.modules["dlcourse"] = None  # `import dlcourse` raises ImportError (the files are not there either)
 sys.path.insert(0, RUN)
@@ -34,11 +36,11 @@ sys.path.append(os.getcwd())
 _MAGIC = re.compile(r"^(\s*)[%!].*$", re.M)
 
 
-def _write(name, data):
-    tmp = os.path.join(OUT, name + ".tmp")
-    with open(tmp, "w") as f:
-        json.dump(data, f)
-    os.replace(tmp, os.path.join(OUT, name))
+def send(message):
+    """One JSON message to the grader, on one line."""
+    data = (json.dumps(message) + "\n").encode()
+    while data:
+        data = data[os.write(PIPE, data):]
 
 
 def decode(v):
@@ -116,8 +118,7 @@ def run_cells(cells, skip, ns):
     for i, src in enumerate(cells):
         if i in skip or src.lstrip().startswith("%%"):
             continue
-        with open(os.path.join(OUT, "progress"), "w") as f:
-            f.write(str(i))
+        send({"progress": i})
         try:
             tree = ast.parse(_MAGIC.sub(r"\1pass", src))
         except SyntaxError as exc:
@@ -139,17 +140,17 @@ def main():
     os.dup2(devnull, 2)
     ns = {"__name__": "__main__", "__builtins__": __builtins__}
     errors = run_cells(job["cells"], set(job["skip"]), ns)
-    _write("setup.json", {"errors": errors[:50]})
+    send({"setup": {"errors": errors[:50]}})
     for k, part in enumerate(job["parts"]):
         if k < job["first"]:
             continue
         fn = ns.get(part["function"])
         if not callable(fn):
-            _write(f"part{k}.json", {"missing": f"`{part['function']}` is not defined"})
+            send({"part": k, "missing": f"`{part['function']}` is not defined"})
             continue
         enc = Encoder(f"part{k}")
         outcomes = [call(fn, args, kwargs, part["params"], enc) for args, kwargs in part["cases"]]
-        _write(f"part{k}.json", {"outcomes": outcomes})
+        send({"part": k, "outcomes": outcomes})
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import ast
 import importlib.util
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -44,7 +45,7 @@ from dlcourse.checks.verdict import Outcome
 from . import hidden
 from .detectors import DETECTORS, Evidence
 from .kernel import death_reason
-from .protocol import encode_input, outcome_from, read_json
+from .protocol import encode_input, outcome_from
 from .results import Flag, FlagKind, summarize
 from .sandbox import Workspace, clean_env, command_prefix, python_roots, slot_user
 from .similarity import learner_function
@@ -100,6 +101,55 @@ class VerificationUnavailable(RuntimeError):
     """The verification process failed before any learner code ran (a grader problem)."""
 
 
+class Messages:
+    """JSON messages, one per line, read from the runner's pipe with a deadline (nothing polls files).
+
+    Everything read is untrusted: a line longer than :data:`MAX_LINE` bytes or one that
+    is not a JSON object ends the conversation as *malformed*.
+    """
+
+    MAX_LINE = 1 << 20
+
+    def __init__(self, fd: int):
+        self.fd, self.buf, self.closed = fd, b"", False
+        os.set_blocking(fd, False)
+
+    def next(self, deadline: float) -> tuple[str, dict | None]:
+        """``("message", obj)``, or ``("timeout" | "eof" | "malformed", None)``."""
+        while b"\n" not in self.buf:
+            if len(self.buf) > self.MAX_LINE:
+                return "malformed", None
+            if self.closed:
+                return "eof", None
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "timeout", None
+            ready, _, _ = select.select([self.fd], [], [], min(left, 1.0))
+            if not ready:
+                continue
+            try:
+                chunk = os.read(self.fd, 65536)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                self.closed = True
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        if len(line) > self.MAX_LINE:
+            return "malformed", None
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            return "malformed", None
+        return ("message", obj) if isinstance(obj, dict) else ("malformed", None)
+
+    def close(self) -> None:
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+
+
 class PartsRun:
     """Run the runner until every part has a result or a reason; see the module docstring."""
 
@@ -108,71 +158,89 @@ class PartsRun:
         self.out = ws.run / "out"
         self.results: dict[int, object] = {}
         self.setup_errors: list[str] = []
+        self.progress: int | None = None
+        self.messages: Messages | None = None
 
     def _launch(self, first: int, skip: set[int]) -> subprocess.Popen:
         job = {"cells": self.cells, "skip": sorted(skip), "parts": self.parts, "first": first}
         (self.ws.run / "job.json").write_text(json.dumps(job))
-        for p in self.out.glob("progress"):
-            p.unlink()
-        (self.out / "setup.json").unlink(missing_ok=True)
+        os.chmod(self.ws.run / "job.json", 0o644)
+        self.progress = None
+        read_end, write_end = os.pipe()
         cmd = command_prefix(self.task.iso, self.ws, self.task.limits, [], hide=_hidden_paths()) + [
-            sys.executable, "-I", str(self.ws.run / "_verify_runner.py"), str(self.ws.run)]
-        return subprocess.Popen(cmd, cwd=self.ws.work, env=clean_env(self.ws), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            sys.executable, "-I", str(self.ws.run / "_verify_runner.py"), str(self.ws.run), str(write_end)]
+        try:
+            proc = subprocess.Popen(cmd, cwd=self.ws.work, env=clean_env(self.ws), stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                                    pass_fds=(write_end,))
+        finally:
+            os.close(write_end)
+        if self.messages is not None:
+            self.messages.close()
+        self.messages = Messages(read_end)
+        return proc
 
-    def _wait_for(self, proc, path: Path, seconds: float, progress: Path | None = None) -> str | None:
-        """None once ``path`` exists; else why not (timeout, or the process ended).
+    def _wait_for(self, proc, kind: str, seconds: float, restart_on_progress: bool = False):
+        """``(None, message)`` once a message with key ``kind`` arrives; else ``(why not, None)``.
 
-        With ``progress``, the deadline restarts whenever that file changes (one cell at a time).
+        With ``restart_on_progress``, the deadline restarts at each progress message (one cell at a time).
         """
-        deadline, last = time.monotonic() + seconds, None
-        hard = time.monotonic() + max(seconds, self.task.limits.notebook_timeout / 2)
-        while not path.exists():
-            if time.monotonic() > hard:
-                deadline = hard
-            if progress is not None and progress.exists():
-                try:
-                    now = progress.read_text()
-                except OSError:
-                    now = last
-                if now != last:
-                    last, deadline = now, time.monotonic() + seconds
-            if proc.poll() is not None:
-                time.sleep(0.05)
-                if path.exists():
-                    return None
-                return death_reason(proc.returncode).replace("the kernel", "the verification run")
-            if time.monotonic() > deadline:
+        start = time.monotonic()
+        deadline, hard = start + seconds, start + max(seconds, self.task.limits.notebook_timeout / 2)
+        while True:
+            status, msg = self.messages.next(min(deadline, hard))
+            if status == "message":
+                if kind in msg:
+                    return None, msg
+                if "progress" in msg and isinstance(msg["progress"], int):
+                    self.progress = msg["progress"]
+                    if restart_on_progress:
+                        deadline = time.monotonic() + seconds
+                    continue
+                status = "malformed"
+            if status == "timeout":
                 _kill(proc)
-                return f"the verification run took longer than {seconds:g} s"
-            time.sleep(0.02)
-        return None
+                return f"the verification run took longer than {seconds:g} s", None
+            if status == "malformed":
+                _kill(proc)
+                return "the verification run sent a malformed message", None
+            returncode = _kill(proc) if proc.poll() is None else proc.returncode
+            return death_reason(returncode).replace("the kernel", "the verification run"), None
 
     def run(self) -> dict[int, object]:
+        try:
+            return self._run()
+        finally:
+            if self.messages is not None:
+                self.messages.close()
+
+    def _run(self) -> dict[int, object]:
         first, skip, lim = 0, set(), self.task.limits
         for _attempt in range(len(self.parts) + 6):
             if first >= len(self.parts):
                 break
             proc = self._launch(first, skip)
-            why = self._wait_for(proc, self.out / "setup.json", lim.cell_timeout, self.out / "progress")
+            why, setup = self._wait_for(proc, "setup", lim.cell_timeout, restart_on_progress=True)
             if why:
                 _kill(proc)
-                if not (self.out / "progress").exists():  # no learner code ran yet: our failure, not theirs
+                if self.progress is None:  # no learner code ran yet: our failure, not theirs
                     raise VerificationUnavailable(why)
-                progress = (self.out / "progress").read_text().strip()
-                if progress.isdigit() and int(progress) not in skip:
-                    skip.add(int(progress))
-                    self.setup_errors.append(f"cell {int(progress)}: {why} (skipped)")
+                if self.progress not in skip:
+                    skip.add(self.progress)
+                    self.setup_errors.append(f"cell {self.progress}: {why} (skipped)")
                     continue
                 for k in range(first, len(self.parts)):
                     self.results[k] = why
                 break
-            setup = read_json(self.out / "setup.json")
+            setup = setup["setup"]
             if isinstance(setup, dict) and isinstance(setup.get("errors"), list):
                 self.setup_errors += [str(e)[:300] for e in setup["errors"][:20]]
             for k in range(first, len(self.parts)):
-                why = self._wait_for(proc, self.out / f"part{k}.json", min(lim.call_timeout, lim.cell_timeout))
-                self.results[k] = why or read_json(self.out / f"part{k}.json")
+                why, msg = self._wait_for(proc, "part", min(lim.call_timeout, lim.cell_timeout))
+                if not why and msg.get("part") != k:
+                    _kill(proc)
+                    why = "the verification run sent a malformed message"
+                self.results[k] = why or msg
                 if why:
                     first = k + 1
                     break
@@ -209,7 +277,6 @@ def run_parts(task, cells: list[str], parts: list, seed: int) -> tuple[dict, lis
                  [[k, encode_input(v, ws.run / "in", counter)] for k, v in c.kwargs.items()]] for c in cases]})
         for p in (ws.run / "in").iterdir():
             os.chmod(p, 0o644)
-        os.chmod(ws.run / "job.json", 0o644) if (ws.run / "job.json").exists() else None
         run = PartsRun(task, ws, cells, jobs)
         raw = run.run()
         results = {}
