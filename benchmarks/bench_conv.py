@@ -5,7 +5,10 @@
 Everything runs in one process, with the same dtype on both sides, and reports the
 median of many repetitions. torch.set_num_threads is set to the number of cores NumPy's
 BLAS may use (os.cpu_count(), unless OMP/OPENBLAS_NUM_THREADS says otherwise). Both sides
-are warmed up before timing (see :func:`warm_up`).
+are warmed up before timing (see :func:`warm_up`). The float32 rows of issue 23 (3x3, stride
+2 and 5x5 at batches 8-256, and max-pool) time the two sides alternately, call by call, in
+CPU time of this process (:func:`paired_medians`), so that other work on a shared machine
+neither inflates one side nor, by preempting a call, the other.
 """
 
 from __future__ import annotations
@@ -23,13 +26,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from dlcourse.layers.conv import (  # noqa: E402
     conv2d_backward, conv2d_backward_naive, conv2d_forward, conv2d_forward_naive,
 )
+from dlcourse.layers.pool import max_pool2d_backward, max_pool2d_forward  # noqa: E402
 
-# (name, x shape, w shape, padding): the chapter's two digit-CNN layers at batch 32, and the issue's case
+# (name, x shape, w shape, padding, dtypes): the chapter's two digit-CNN layers at batch 32, and the
+# CNN issue's case (its float32 twin is among F32_SHAPES)
 SHAPES = [
-    ("digits conv1 32x1x8x8, 8 3x3", (32, 1, 8, 8), (8, 1, 3, 3), 1),
-    ("digits conv2 32x8x4x4, 16 3x3", (32, 8, 4, 4), (16, 8, 3, 3), 1),
-    ("64x8x28x28, 16 3x3, pad 1", (64, 8, 28, 28), (16, 8, 3, 3), 1),
+    ("digits conv1 32x1x8x8, 8 3x3", (32, 1, 8, 8), (8, 1, 3, 3), 1, (np.float64, np.float32)),
+    ("digits conv2 32x8x4x4, 16 3x3", (32, 8, 4, 4), (16, 8, 3, 3), 1, (np.float64, np.float32)),
+    ("64x8x28x28, 16 3x3, pad 1", (64, 8, 28, 28), (16, 8, 3, 3), 1, (np.float64,)),
 ]
+#: issue 23: float32 conv within 1.5x of torch for 3x3, stride 2 and 5x5 at batches 8 to 256
+F32_TARGET = "<= 1.5"
+F32_SHAPES = [(f"{n}x8x28x28, 16 {k}x{k}, stride {s}, pad {p}", (n, 8, 28, 28), (16, 8, k, k), s, p)
+              for k, s, p in ((3, 1, 1), (3, 2, 1), (5, 1, 2)) for n in (8, 64, 256)]
+#: (name, x shape, kernel = stride): the digits CNN's first pool at batch 32, and a 16-channel 28x28 map
+POOL_SHAPES = [("digits pool1 32x8x8x8, 2x2", (32, 8, 8, 8), 2)] + [
+    (f"{n}x16x28x28, 2x2", (n, 16, 28, 28), 2) for n in (8, 64, 256)]
 
 
 def threads() -> int:
@@ -49,6 +61,25 @@ def median_time(fn, repeats: int) -> float:
     return float(np.median(times))
 
 
+def paired_medians(first, second, repeats: int) -> tuple:
+    """Medians of ``first()`` and ``second()`` timed alternately, after :func:`warm_up`.
+
+    CPU time (``time.process_time``, all threads of this process) rather than wall time: on
+    a 2-core machine busy with other work, a call of a few milliseconds is often preempted
+    for a whole 10 ms time slice, which made the wall-time medians of short calls jump
+    between two modes (the 8-image 3x3 case read 0.3x in one run and 2.7x in the next).
+    Both sides run on one thread, so CPU time is the time each needs.
+    """
+    warm_up(first, second)
+    times = ([], [])
+    for _ in range(repeats):
+        for fn, out in zip((first, second), times):
+            start = time.process_time()
+            fn()
+            out.append(time.process_time() - start)
+    return float(np.median(times[0])), float(np.median(times[1]))
+
+
 def warm_up(*fns, rounds: int = 3) -> None:
     """Run every side a few times first: a fresh process pays page faults on its first large
     arrays (glibc raises its mmap threshold only after big blocks are freed), which made the
@@ -58,29 +89,59 @@ def warm_up(*fns, rounds: int = 3) -> None:
             fn()
 
 
+def _conv_pair(torch, x, w, b, stride, pad, dout):
+    """(ours, theirs): conv2d forward + backward on the same arrays."""
+    def ours():
+        conv2d_backward(dout, conv2d_forward(x, w, b, stride, pad)[1])
+
+    def theirs():
+        tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+        torch.nn.functional.conv2d(tx, tw, tb, stride=stride, padding=pad).backward(torch.tensor(dout))
+
+    return ours, theirs
+
+
 def bench_conv(torch, repeats: int) -> list[tuple]:
     rows, rng = [], np.random.default_rng(0)
-    for name, xs, ws, pad in SHAPES:
-        for dtype in (np.float64, np.float32):
+    for name, xs, ws, pad, dtypes in SHAPES:
+        for dtype in dtypes:
             x, w, b = (rng.standard_normal(s).astype(dtype) for s in (xs, ws, ws[:1]))
             dout = rng.standard_normal(conv2d_forward(x, w, b, 1, pad)[0].shape).astype(dtype)
-
-            def ours():
-                conv2d_backward(dout, conv2d_forward(x, w, b, 1, pad)[1])
-
-            def theirs():
-                tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
-                torch.nn.functional.conv2d(tx, tw, tb, padding=pad).backward(torch.tensor(dout))
-
+            ours, theirs = _conv_pair(torch, x, w, b, 1, pad, dout)
             warm_up(ours, theirs)
             rows.append((f"conv fwd+bwd {name}", np.dtype(dtype).name, "dlcourse vs torch",
                          median_time(ours, repeats), median_time(theirs, repeats)))
-    name, xs, ws, pad = SHAPES[1]
+    for name, xs, ws, stride, pad in F32_SHAPES:
+        x, w, b = (rng.standard_normal(s).astype(np.float32) for s in (xs, ws, ws[:1]))
+        dout = rng.standard_normal(conv2d_forward(x, w, b, stride, pad)[0].shape).astype(np.float32)
+        ours, theirs = _conv_pair(torch, x, w, b, stride, pad, dout)
+        rows.append((f"conv fwd+bwd {name}", "float32", "dlcourse vs torch",
+                     *paired_medians(ours, theirs, repeats), F32_TARGET))
+    name, xs, ws, pad, _ = SHAPES[1]
     x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[:1])
     dout = rng.standard_normal(conv2d_forward(x, w, b, 1, pad)[0].shape)
     rows.append((f"conv fwd+bwd {name}", "float64", "naive vs vectorised",
                  median_time(lambda: conv2d_backward_naive(dout, conv2d_forward_naive(x, w, b, 1, pad)[1]), 3),
                  median_time(lambda: conv2d_backward(dout, conv2d_forward(x, w, b, 1, pad)[1]), repeats)))
+    return rows
+
+
+def bench_pool(torch, repeats: int) -> list[tuple]:
+    """Max-pool forward + backward (float32, kernel = stride) against torch.nn.functional.max_pool2d."""
+    rows, rng = [], np.random.default_rng(1)
+    for name, xs, k in POOL_SHAPES:
+        x = rng.standard_normal(xs).astype(np.float32)
+        dout = rng.standard_normal(max_pool2d_forward(x, k)[0].shape).astype(np.float32)
+
+        def ours():
+            max_pool2d_backward(dout, max_pool2d_forward(x, k)[1])
+
+        def theirs():
+            tx = torch.tensor(x, requires_grad=True)
+            torch.nn.functional.max_pool2d(tx, k).backward(torch.tensor(dout))
+
+        rows.append((f"max-pool fwd+bwd {name}", "float32", "dlcourse vs torch",
+                     *paired_medians(ours, theirs, repeats), F32_TARGET))
     return rows
 
 
@@ -120,10 +181,11 @@ def main(argv=None) -> int:
     header = (f"cores: os.cpu_count()={os.cpu_count()}, NumPy BLAS threads={threads()}, "
               f"torch.get_num_threads()={torch.get_num_threads()}; numpy {np.__version__}, "
               f"torch {torch.__version__}; median of {args.repeats} runs")
-    rows = bench_conv(torch, args.repeats) + bench_epoch(torch, max(3, args.repeats // 5))
+    rows = bench_conv(torch, args.repeats) + bench_pool(torch, args.repeats)
+    rows += bench_epoch(torch, max(3, args.repeats // 5))
     lines = [header, "", "| case | dtype | compared | first (ms) | second (ms) | ratio |",
              "| --- | --- | --- | ---: | ---: | ---: |"]
-    for case, dtype, what, a, b in rows:
+    for case, dtype, what, a, b, *_ in rows:
         ratio = f"{a / b:.2f}x" if np.isfinite(b) else "-"
         second = f"{b * 1e3:.2f}" if np.isfinite(b) else "-"
         lines.append(f"| {case} | {dtype} | {what} | {a * 1e3:.2f} | {second} | {ratio} |")

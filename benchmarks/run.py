@@ -65,8 +65,9 @@ def _child_rows(module: str, **extra_env: str) -> list[list]:
 
 
 def conv_rows(bench, repeats: int = 30, epoch_repeats: int = 20) -> list[list]:
-    """Rows from ``bench_conv.py`` (the CNN issue's script), whose ``bench_conv``/``bench_epoch``
-    return ``(case, dtype, compared, first_s, second_s)``; torch gets the threads its ``main`` gives it."""
+    """Rows from ``bench_conv.py`` (the CNN issue's script), whose ``bench_conv``/``bench_pool``/``bench_epoch``
+    return ``(case, dtype, compared, first_s, second_s[, target])`` (target default ``"<= 3"`` against
+    torch); torch gets the threads its ``main`` gives it."""
     import math
 
     import torch
@@ -77,13 +78,15 @@ def conv_rows(bench, repeats: int = 30, epoch_repeats: int = 20) -> list[list]:
     names = {"dlcourse vs torch": "dlcourse / PyTorch CPU", "naive vs vectorised": "naive loops / vectorised kernel"}
     rows = []
     raw = [(repeats, r) for r in bench.bench_conv(torch, repeats)]
+    raw += [(repeats, r) for r in (bench.bench_pool(torch, repeats) if hasattr(bench, "bench_pool") else [])]
     raw += [(epoch_repeats, r) for r in bench.bench_epoch(torch, epoch_repeats)]
-    for n, (case, dtype, what, first, second) in raw:
+    for n, (case, dtype, what, first, second, *target) in raw:
         if not math.isfinite(second):
             rows.append([f"{case}, {dtype}", what, None, "", f"{first:.1f} s"])
             continue
         vs_torch = what == "dlcourse vs torch"
-        rows.append([f"{case}, {dtype}", names.get(what, what), first / second, "<= 3" if vs_torch else "",
+        target = target[0] if target else "<= 3" if vs_torch else ""
+        rows.append([f"{case}, {dtype}", names.get(what, what), first / second, target,
                      f"{first * 1e3:.2f} ms vs {second * 1e3:.2f} ms, "
                      + (note.format(n) if vs_torch else f"median of 3 (naive) and {n} (vectorised)")])
     return rows

@@ -20,8 +20,8 @@ from typing import Callable, NamedTuple
 
 import sympy as sp
 
-__all__ = ["x", "activation_expr", "activation_derivative_expr", "softmax_exprs", "loss_expr", "loss_derivative_expr",
-           "Identity", "identities", "Step", "Derivation", "StepCheck", "check_derivation",
+__all__ = ["x", "activation_expr", "activation_exprs", "activation_derivative_expr", "softmax_exprs", "loss_expr", "loss_derivative_expr",
+           "IdentityCheck", "identities", "DerivationStep", "Derivation", "StepCheck", "check_derivation",
            "sigmoid_derivation", "tanh_derivation", "numpy_function", "DerivativeRule", "RuleCheck",
            "derivative_rules", "verify_rule", "verify_rules"]
 
@@ -35,33 +35,43 @@ def _sigmoid(v):
     return 1 / (1 + sp.exp(-v))
 
 
-def activation_expr(name: str, var: sp.Symbol = x, alpha=None) -> sp.Expr:
-    """The activation ``name`` (a key of :data:`dlcourse.activations.ACTIVATIONS`, not softmax)
-    as a SymPy expression of ``var``; ``alpha`` defaults to the package's default."""
-    pieces = {
-        "step": lambda: sp.Piecewise((1, var > 0), (0, True)),
-        "linear": lambda: var,
-        "sigmoid": lambda: _sigmoid(var),
-        "tanh": lambda: sp.tanh(var),
-        "relu": lambda: sp.Piecewise((var, var > 0), (0, True)),
-        "leaky_relu": lambda: sp.Piecewise((var, var > 0), (_alpha(alpha, "0.01") * var, True)),
-        "elu": lambda: sp.Piecewise((var, var > 0), (_alpha(alpha, "1") * (sp.exp(var) - 1), True)),
-        "swish": lambda: var * _sigmoid(var),
-        "softplus": lambda: sp.log(1 + sp.exp(var)),
-    }
-    if name not in pieces:
-        raise ValueError(f"no scalar expression for activation {name!r}; expected one of {sorted(pieces)} "
+def _activation(name: str, alpha=None, **params):
+    from . import activations
+
+    if alpha is not None:
+        params["alpha"] = alpha
+    return activations.get(name, **params)
+
+
+def activation_expr(name: str, var: sp.Symbol = x, alpha=None, **params) -> sp.Expr:
+    """The registered activation ``name`` (a key of :data:`dlcourse.activations.ACTIVATIONS`,
+    not softmax) as a SymPy expression of ``var``; ``alpha`` defaults to the package's default.
+
+    The expression is the one the activation declares (``ActivationFunction.sympy``); other
+    parameters go by keyword (``approximate="tanh"`` for GELU).
+    """
+    expr = _activation(name, alpha, **params).sympy(var) if name in activation_exprs() else None
+    if expr is None:
+        raise ValueError(f"no scalar expression for activation {name!r}; expected one of {sorted(activation_exprs())} "
                          "(use softmax_exprs for softmax and log_softmax)")
-    return pieces[name]()
+    return expr
 
 
-def _alpha(alpha, default: str):
-    return sp.Rational(default) if alpha is None else sp.nsimplify(alpha)
+def activation_exprs(var: sp.Symbol = x) -> dict:
+    """The SymPy table: every registered activation that has a scalar expression, by name."""
+    from . import activations
+
+    table = {}
+    for name, act in activations.ACTIVATIONS.items():
+        expr = act.sympy(var)
+        if expr is not None:
+            table[name] = expr
+    return table
 
 
-def activation_derivative_expr(name: str, var: sp.Symbol = x, alpha=None) -> sp.Expr:
+def activation_derivative_expr(name: str, var: sp.Symbol = x, alpha=None, **params) -> sp.Expr:
     """``d/dvar`` of :func:`activation_expr` (for step: 0 away from the jump)."""
-    return sp.diff(activation_expr(name, var, alpha), var)
+    return sp.diff(activation_expr(name, var, alpha, **params), var)
 
 
 def softmax_exprs(k: int = 3, log: bool = False) -> tuple[list[sp.Symbol], list[sp.Expr]]:
@@ -117,7 +127,7 @@ def loss_derivative_expr(name: str, k: int = 3, delta=1) -> tuple[dict, list | s
     return syms, sp.diff(expr, syms["y_hat"])
 
 
-class Identity(NamedTuple):
+class IdentityCheck(NamedTuple):
     """A claimed equality ``lhs = rhs`` and whether SymPy proves it."""
 
     name: str
@@ -134,7 +144,7 @@ def _equal(a, b) -> bool:
     return sp.simplify(diff.rewrite(sp.exp)) == 0
 
 
-def identities() -> list[Identity]:
+def identities() -> list[IdentityCheck]:
     r"""The simplifications the derivatives chapter shows, each proven by SymPy."""
     s = _sigmoid(x)
     pairs = [
@@ -145,10 +155,10 @@ def identities() -> list[Identity]:
         (r"\mathrm{softplus}'(x) = \sigma(x)", sp.diff(sp.log(1 + sp.exp(x)), x), s),
         (r"\mathrm{swish}'(x) = \sigma(x) + x\sigma(x)(1 - \sigma(x))", sp.diff(x * s, x), s + x * s * (1 - s)),
     ]
-    return [Identity(name, lhs, rhs, _equal(lhs, rhs)) for name, lhs, rhs in pairs]
+    return [IdentityCheck(name, lhs, rhs, _equal(lhs, rhs)) for name, lhs, rhs in pairs]
 
 
-class Step(NamedTuple):
+class DerivationStep(NamedTuple):
     """One line of a derivation: what was done (text with inline ``$...$`` LaTeX) and the result."""
 
     explanation: str
@@ -164,7 +174,7 @@ class StepCheck(NamedTuple):
 
 
 class Derivation(NamedTuple):
-    r"""A derivation of ``lhs`` (LaTeX): ``steps`` of :class:`Step`; ``definitions`` maps the
+    r"""A derivation of ``lhs`` (LaTeX): ``steps`` of :class:`DerivationStep`; ``definitions`` maps the
     helper names used in the steps (``u``, :math:`\sigma(x)`) to their meaning."""
 
     lhs: str
@@ -239,18 +249,18 @@ def sigmoid_derivation() -> Derivation:
     """
     u, e = _u, sp.exp(-x)
     steps = [
-        Step(r"Start from $\sigma(x) = \frac{1}{1 + e^{-x}}$.", sp.Derivative(_sigmoid(x), x)),
-        Step(r"Let $u = 1 + e^{-x}$, so $\sigma = 1/u$; by the chain rule "
+        DerivationStep(r"Start from $\sigma(x) = \frac{1}{1 + e^{-x}}$.", sp.Derivative(_sigmoid(x), x)),
+        DerivationStep(r"Let $u = 1 + e^{-x}$, so $\sigma = 1/u$; by the chain rule "
              r"$\frac{d\sigma}{dx} = \frac{d\sigma}{du}\frac{du}{dx}$.",
              _mul(sp.Derivative(1 / u, u), sp.Derivative(1 + e, x))),
-        Step(r"Power rule: $\frac{d}{du}u^{-1} = -\frac{1}{u^2}$; and $\frac{du}{dx} = -e^{-x}$.",
+        DerivationStep(r"Power rule: $\frac{d}{du}u^{-1} = -\frac{1}{u^2}$; and $\frac{du}{dx} = -e^{-x}$.",
              _mul(-1 / u ** 2, -e)),
-        Step(r"The two minus signs cancel.", e / u ** 2),
-        Step(r"Substitute $u = 1 + e^{-x}$ back.", e / (1 + e) ** 2),
-        Step(r"Split the fraction into two factors.", _factors(1 / (1 + e), e / (1 + e))),
-        Step(r"Write $\frac{e^{-x}}{1 + e^{-x}} = \frac{(1 + e^{-x}) - 1}{1 + e^{-x}} = 1 - \frac{1}{1 + e^{-x}}$.",
+        DerivationStep(r"The two minus signs cancel.", e / u ** 2),
+        DerivationStep(r"Substitute $u = 1 + e^{-x}$ back.", e / (1 + e) ** 2),
+        DerivationStep(r"Split the fraction into two factors.", _factors(1 / (1 + e), e / (1 + e))),
+        DerivationStep(r"Write $\frac{e^{-x}}{1 + e^{-x}} = \frac{(1 + e^{-x}) - 1}{1 + e^{-x}} = 1 - \frac{1}{1 + e^{-x}}$.",
              _factors(1 / (1 + e), 1 - 1 / (1 + e))),
-        Step(r"Recognise $\sigma(x) = \frac{1}{1 + e^{-x}}$ in both factors.", _sigma(x) * (1 - _sigma(x))),
+        DerivationStep(r"Recognise $\sigma(x) = \frac{1}{1 + e^{-x}}$ in both factors.", _sigma(x) * (1 - _sigma(x))),
     ]
     return Derivation(r"\frac{d\sigma}{dx}", steps, {u: 1 + e, _sigma(x): _sigmoid(x)})
 
@@ -259,27 +269,41 @@ def tanh_derivation() -> Derivation:
     r"""Derive :math:`\tanh' = 1 - \tanh^2 = \operatorname{sech}^2` via sinh/cosh and the quotient rule."""
     sh, ch = sp.sinh(x), sp.cosh(x)
     steps = [
-        Step(r"Start from $\tanh(x)$.", sp.Derivative(sp.tanh(x), x)),
-        Step(r"Write $\tanh x = \frac{\sinh x}{\cosh x}$.", sp.Derivative(sh / ch, x)),
-        Step(r"Quotient rule: $\left(\frac{f}{g}\right)' = \frac{f'g - fg'}{g^2}$.",
+        DerivationStep(r"Start from $\tanh(x)$.", sp.Derivative(sp.tanh(x), x)),
+        DerivationStep(r"Write $\tanh x = \frac{\sinh x}{\cosh x}$.", sp.Derivative(sh / ch, x)),
+        DerivationStep(r"Quotient rule: $\left(\frac{f}{g}\right)' = \frac{f'g - fg'}{g^2}$.",
              (sp.Derivative(sh, x) * ch - sh * sp.Derivative(ch, x)) / ch ** 2),
-        Step(r"$\sinh' = \cosh$ and $\cosh' = \sinh$.", (_mul(ch, ch) - _mul(sh, sh)) / ch ** 2),
-        Step(r"Split the fraction.", _mul(ch ** 2, 1 / ch ** 2) - sh ** 2 / ch ** 2),
-        Step(r"So $\tanh'(x) = 1 - \tanh^2 x$.", 1 - sp.tanh(x) ** 2),
-        Step(r"Alternatively $\cosh^2 x - \sinh^2 x = 1$ gives $\frac{1}{\cosh^2 x}$.", 1 / ch ** 2),
-        Step(r"That is $\operatorname{sech}^2 x$.", sp.sech(x) ** 2),
+        DerivationStep(r"$\sinh' = \cosh$ and $\cosh' = \sinh$.", (_mul(ch, ch) - _mul(sh, sh)) / ch ** 2),
+        DerivationStep(r"Split the fraction.", _mul(ch ** 2, 1 / ch ** 2) - sh ** 2 / ch ** 2),
+        DerivationStep(r"So $\tanh'(x) = 1 - \tanh^2 x$.", 1 - sp.tanh(x) ** 2),
+        DerivationStep(r"Alternatively $\cosh^2 x - \sinh^2 x = 1$ gives $\frac{1}{\cosh^2 x}$.", 1 / ch ** 2),
+        DerivationStep(r"That is $\operatorname{sech}^2 x$.", sp.sech(x) ** 2),
     ]
     return Derivation(r"\frac{d}{dx}\tanh x", steps, {})
 
 
-def numpy_function(name: str, derivative: bool = False, alpha=None) -> Callable:
+def numpy_function(name: str, derivative: bool = False, alpha=None, **params) -> Callable:
     """A NumPy function lambdified from :func:`activation_expr` (or its derivative).
 
     A reference for tests and plots: it is the textbook formula, not the stable kernel
-    (e.g. the sigmoid overflows in ``exp(-x)`` for large negative ``x``).
+    (e.g. the sigmoid overflows in ``exp(-x)`` for large negative ``x``). NumPy has no
+    ``erf``; it comes from SciPy where installed, else from :func:`math.erf`.
     """
-    expr = activation_derivative_expr(name, x, alpha) if derivative else activation_expr(name, x, alpha)
-    return sp.lambdify(x, expr, modules="numpy")
+    expr = (activation_derivative_expr(name, x, alpha, **params) if derivative
+            else activation_expr(name, x, alpha, **params))
+    return sp.lambdify(x, expr, modules=[{"erf": _numpy_erf()}, "numpy"])
+
+
+def _numpy_erf():
+    try:
+        from scipy.special import erf
+    except ImportError:
+        import math
+
+        import numpy as np
+
+        erf = np.vectorize(math.erf, otypes=[float])
+    return erf
 
 
 class DerivativeRule(NamedTuple):
@@ -335,3 +359,8 @@ def verify_rule(rule: DerivativeRule) -> RuleCheck:
 def verify_rules(rules=None) -> list[RuleCheck]:
     """:func:`verify_rule` for every row of the table (or of ``rules``)."""
     return [verify_rule(r) for r in (derivative_rules() if rules is None else rules)]
+
+
+#: Deprecated alias of :class:`DerivationStep` (its old name, which clashed with the step
+#: activation and the step layer); kept so that older notebooks run.
+Step = DerivationStep

@@ -44,19 +44,18 @@ def _saturation(layer, out) -> float:
     return float("nan")
 
 
-def _start_gradient(net, out, X, y, loss):
+def _start_gradient(net, outputs, X, y, loss):
+    """The gradient that starts the backward pass, and how many output layers the loss folds in."""
     if y is None:
         # no targets: backpropagate d(mean of outputs)/d(output), a neutral probe
-        return np.full_like(out, 1.0 / out.size), 0
-    from ._heads import make_head
+        return np.full_like(outputs[-1], 1.0 / outputs[-1].size), 0
+    from . import train
 
-    head = make_head(net, loss, out.shape[1])
-    if head.skip:  # the head folds the last layer in; undo that here, for a full layer list
-        head = make_head(Sequential(net.layers[:-1]), "cross_entropy_with_logits" if head.task == "multiclass"
-                         else "binary_cross_entropy_with_logits", out.shape[1])
-        out = net.layers[-1]._cache[0]
-        return head(out, head.prepare(y, X.shape[0]))[1], 1
-    return head(out, head.prepare(y, X.shape[0]))[1], 0
+    network, loss_fn = train.fold_output_layer(net, loss)
+    skip = len(net.layers) - len(network.layers)
+    out = outputs[-1 - skip]
+    y = train.check_targets(loss_fn, y, X.shape[0], int(np.prod(out.shape[1:])))
+    return loss_fn.gradient(y, out), skip
 
 
 def layer_statistics(net: Sequential, X, y=None, loss="cross_entropy_with_logits",
@@ -83,13 +82,13 @@ def layer_statistics(net: Sequential, X, y=None, loss="cross_entropy_with_logits
     for layer in net.layers:
         a = layer.forward(a, training)
         outputs.append(a)
-    grad, skip = _start_gradient(net, a, X, y, loss)
+    grad, skip = _start_gradient(net, outputs, X, y, loss)
     grads = [None] * len(net.layers)
     if skip:
         grads[-1] = np.full_like(a, np.nan)  # folded into the loss
     for i in range(len(net.layers) - 1 - skip, -1, -1):
         grads[i] = grad
-        grad = net.layers[i].backward(grad)
+        grad = net.layers[i].backward(grad, need_dx=True)
     rows = []
     for i, (layer, out, g) in enumerate(zip(net.layers, outputs, grads)):
         w = getattr(layer, "W", None)

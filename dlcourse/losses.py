@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import as_float_array, check_same_shape
-from .activations import log_softmax as _log_softmax, softmax as _softmax
+from .activations import log_softmax as _log_softmax, sigmoid as _sigmoid, softmax as _softmax
 
 __all__ = [
     "Loss", "MSE", "MAE", "Huber", "Hinge", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits",
@@ -60,11 +60,28 @@ class Loss:
 
     Subclasses define ``_value(t, p)`` and ``_gradient(t, p)`` on validated arrays
     and may override ``_validate``.
+
+    Attributes
+    ----------
+    task : {"multiclass", "binary", None}
+        What a network trained with this loss predicts (None: a regression).
+    from_logits : bool
+        Whether ``y_pred`` holds logits (so a binary prediction thresholds at 0, not 0.5).
+    folds : str or None
+        The output activation this loss absorbs (``"softmax"``, ``"sigmoid"``) ...
+    from_logits_form : Loss or None
+        ... and the loss on the logits that then replaces it: activation and loss together
+        have the simple, exactly stable gradient :math:`(p - y)/N`
+        (:func:`dlcourse.train.fold_output_layer`).
     """
 
     name = "loss"
     formula = ""
     gradient_formula = ""
+    task = None
+    from_logits = False
+    folds = None
+    from_logits_form = None
 
     def __call__(self, y_true, y_pred) -> float:
         """The loss, reduced as PyTorch's default does.
@@ -222,6 +239,7 @@ class BinaryCrossEntropy(Loss):
     """
 
     name = "binary_cross_entropy"
+    task, folds = "binary", "sigmoid"
     formula = r"L = -\frac{1}{n}\sum_{i} \bigl[y_i \ln \hat y_i + (1 - y_i)\ln(1 - \hat y_i)\bigr]"
     gradient_formula = (r"\frac{\partial L}{\partial \hat y_i} = "
                         r"\frac{1}{n}\,\frac{\hat y_i - y_i}{\hat y_i(1 - \hat y_i)}")
@@ -247,6 +265,7 @@ class BinaryCrossEntropyWithLogits(Loss):
     """
 
     name = "binary_cross_entropy_with_logits"
+    task, from_logits = "binary", True
     formula = r"L = \frac{1}{n}\sum_i \bigl[\max(z_i, 0) - z_i y_i + \ln(1 + e^{-|z_i|})\bigr]"
     gradient_formula = r"\frac{\partial L}{\partial z_i} = \frac{1}{n}\bigl(\sigma(z_i) - y_i\bigr)"
 
@@ -259,9 +278,7 @@ class BinaryCrossEntropyWithLogits(Loss):
         return np.mean(np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z))))
 
     def _gradient(self, t, z):
-        e = np.exp(-np.abs(z))
-        s = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
-        return (s - t) / z.size
+        return (_sigmoid(z) - t) / z.size
 
 
 def _check_rows(p: np.ndarray, name: str = "y_pred") -> int:
@@ -323,6 +340,7 @@ class CategoricalCrossEntropy(_ProbabilityRows):
     """
 
     name = "categorical_cross_entropy"
+    task, folds = "multiclass", "softmax"
     formula = r"L = -\frac{1}{N}\sum_{n=1}^{N}\sum_{k=1}^{K} y_{nk}\ln \hat y_{nk}"
     gradient_formula = r"\frac{\partial L}{\partial \hat y_{nk}} = -\frac{1}{N}\frac{y_{nk}}{\hat y_{nk}}"
 
@@ -338,6 +356,7 @@ class SparseCategoricalCrossEntropy(Loss):
     """
 
     name = "sparse_categorical_cross_entropy"
+    task, folds = "multiclass", "softmax"
     formula = r"L = -\frac{1}{N}\sum_{n=1}^{N} \ln \hat y_{n, y_n}"
     gradient_formula = r"\frac{\partial L}{\partial \hat y_{nk}} = -\frac{1}{N}\frac{[k = y_n]}{\hat y_{nk}}"
 
@@ -366,6 +385,7 @@ class CrossEntropyWithLogits(Loss):
     """
 
     name = "cross_entropy_with_logits"
+    task, from_logits = "multiclass", True
     formula = r"L = -\frac{1}{N}\sum_{n}\sum_{k} y_{nk}\Bigl(z_{nk} - \ln\sum_j e^{z_{nj}}\Bigr)"
     gradient_formula = r"\frac{\partial L}{\partial z_{nk}} = \frac{1}{N}\bigl(\mathrm{softmax}(z_n)_k - y_{nk}\bigr)"
 
@@ -420,6 +440,11 @@ categorical_cross_entropy = CategoricalCrossEntropy()
 sparse_categorical_cross_entropy = SparseCategoricalCrossEntropy()
 cross_entropy_with_logits = CrossEntropyWithLogits()
 kl_divergence = KLDivergence()
+
+# A probability loss after its activation is the from-logits loss on the activation's input.
+BinaryCrossEntropy.from_logits_form = binary_cross_entropy_with_logits
+CategoricalCrossEntropy.from_logits_form = cross_entropy_with_logits
+SparseCategoricalCrossEntropy.from_logits_form = cross_entropy_with_logits
 
 #: Every public loss by name (default parameters).
 LOSSES = {f.name: f for f in (mse, mae, huber, hinge, binary_cross_entropy, binary_cross_entropy_with_logits,

@@ -4,9 +4,9 @@ The forward pass feeds each layer's output to the next,
 :math:`a^{(l)} = f^{(l)}(a^{(l-1)})`; the backward pass walks the stack in reverse,
 each layer turning :math:`\partial L/\partial a^{(l)}` into
 :math:`\partial L/\partial a^{(l-1)}` and filling its parameters' ``.grad`` (the
-chain rule, layer by layer). :meth:`Sequential.fit` runs mini-batch training with
-any optimizer of :mod:`dlcourse.optim` and records a
-:class:`~dlcourse.callbacks.History`.
+chain rule, layer by layer). :meth:`Sequential.fit` checks its inputs and runs the
+public training loop :func:`dlcourse.train.train` with any optimizer of
+:mod:`dlcourse.optim`, which records a :class:`~dlcourse.callbacks.History`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Iterator, NamedTuple
 import numpy as np
 
 from ._checks import as_float_array, check_finite
+from . import train
 from .callbacks import Callback, EarlyStopping, History
 from .layers.base import Layer
-from .layers.conv import Conv2D
 from .layers.dense import Dense
 from .parameter import Parameter
 
@@ -103,17 +103,14 @@ class Sequential(Layer):
             x = layer.forward(x, training)
         return x
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        """Backpropagate ``dout`` (the loss gradient w.r.t. the output); return ``dx``, fill every ``.grad``."""
-        return self._backward(dout, skip=0, need_dx=True)
+    def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
+        """Backpropagate ``dout`` (the loss gradient w.r.t. the output); fill every ``.grad``.
 
-    def _backward(self, dout, skip: int, need_dx: bool):
-        stop = len(self.layers) - skip
-        for i in range(stop - 1, -1, -1):
-            layer = self.layers[i]
-            if i == 0 and not need_dx and isinstance(layer, (Dense, Conv2D)):
-                return layer.backward(dout, need_dx=False)  # nobody needs the input's gradient
-            dout = layer.backward(dout)
+        Returns ``dx``, the gradient w.r.t. the input; with ``need_dx=False`` the first layer
+        may skip computing it (and return None), since a training step does not need it.
+        """
+        for i in range(len(self.layers) - 1, -1, -1):
+            dout = self.layers[i].backward(dout, need_dx=need_dx or i > 0)
         return dout
 
     def parameters(self) -> Iterator[Parameter]:
@@ -187,14 +184,11 @@ class Sequential(Layer):
         check_finite(X, name)
         return X.astype(self._dtype(), copy=False), out_shape
 
-    def _head(self, loss, X, y, name="y"):
-        from ._heads import make_head
-
-        X, out_shape = self._check_X(X, "X" if name == "y" else "validation X")
+    def _check_Xy(self, X, y, name: str = "y"):
+        X, _ = self._check_X(X, "X" if name == "y" else "validation X")
         if len(y) != X.shape[0]:
             raise ValueError(f"X and {name} must have the same number of samples; got {X.shape[0]} and {len(y)}")
-        head = make_head(self, loss, int(np.prod(out_shape)))
-        return X, head, head.prepare(y, X.shape[0])
+        return X
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Class probabilities (N, K) in evaluation mode: the Softmax/Sigmoid output, or softmax/sigmoid of logits."""
@@ -203,9 +197,9 @@ class Sequential(Layer):
         X, _ = self._check_X(X)
         out = self.forward(X, training=False)
         fn = getattr(self.layers[-1], "fn", None)
-        if isinstance(fn, (act.Sigmoid,)) or type(fn) is act.Softmax:
+        if isinstance(fn, act.SigmoidFunction) or type(fn) is act.SoftmaxFunction:
             return out
-        if type(fn) is act.LogSoftmax:
+        if type(fn) is act.LogSoftmaxFunction:
             return np.exp(out)
         return act.sigmoid(out) if out.shape[1] == 1 else act.softmax(out)
 
@@ -225,7 +219,7 @@ class Sequential(Layer):
         if out.ndim != 2:
             return out
         if out.shape[1] == 1:
-            if isinstance(fn, act.Sigmoid):
+            if isinstance(fn, act.SigmoidFunction):
                 return (out[:, 0] > 0.5).astype(np.intp)
             if task == "binary":
                 return (out[:, 0] > 0).astype(np.intp)
@@ -240,13 +234,7 @@ class Sequential(Layer):
         loss = self.loss_ if loss is None else loss
         if loss is None:
             raise ValueError("evaluate needs loss= (or a previous fit)")
-        X, head, target = self._head(loss, X, y)
-        out = self.forward(X, training=False)
-        value, _, correct = head(out, target, need_grad=False)
-        result = {"loss": value}
-        if head.task is not None:
-            result["accuracy"] = correct / X.shape[0]
-        return result
+        return train.evaluate(self, loss, self._check_Xy(X, y), y)
 
     def fit(self, X, y, loss, optimizer=0.1, epochs: int = 10, batch_size: int | None = 32,
             validation_data=None, callbacks=(), seed=None, progress: bool = True, scheduler=None,
@@ -288,13 +276,37 @@ class Sequential(Layer):
         History
             ``loss``, ``accuracy`` (classification), ``val_loss``, ``val_accuracy``, ``lr`` per epoch.
 
-        Every check (feature count, label range, lengths, NaN) runs before the first step.
+        Every check (feature count, label range, lengths, NaN) runs before the first step;
+        then this is one call of the public loop :func:`dlcourse.train.train`.
         """
-        from ._fit import fit
-
-        return fit(self, X, y, loss, optimizer, epochs, batch_size, validation_data, callbacks,
-                   seed, progress, scheduler, shuffle)
+        X = self._check_Xy(X, y)
+        loss_arg, loss = loss, train.resolve_loss(loss)
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise TypeError("validation_data must be a tuple (X_val, y_val)")
+            validation_data = (self._check_Xy(validation_data[0], validation_data[1], "validation y"),
+                               validation_data[1])
+        optimizer = _make_optimizer(optimizer, list(self.parameters()))
+        self.stop_training, self.loss_, self.task_ = False, loss_arg, train.task_of(loss) or "regression"
+        return train.train(self, loss, optimizer, X, y, epochs=epochs, batch_size=batch_size,
+                           validation_data=validation_data, callbacks=callbacks, seed=seed,
+                           progress=progress, scheduler=scheduler, shuffle=shuffle)
 
     def __repr__(self) -> str:
         inner = ",\n  ".join(repr(layer) for layer in self.layers)
         return f"Sequential([\n  {inner}\n])"
+
+
+def _make_optimizer(optimizer, params):
+    """A learning rate -> ``optim.SGD(params, lr)``; a name -> ``optim.get(name, params)``; else as is."""
+    from . import optim
+
+    if isinstance(optimizer, (int, float, np.floating)) and not isinstance(optimizer, bool):
+        if not optimizer > 0:
+            raise ValueError(f"optimizer as a learning rate must be > 0; got {optimizer!r}")
+        return optim.SGD(params, lr=float(optimizer))
+    if isinstance(optimizer, str):
+        return optim.get(optimizer, params)
+    if not hasattr(optimizer, "step"):
+        raise TypeError(f"optimizer must be a learning rate, a name or an object with step(); got {optimizer!r}")
+    return optimizer

@@ -68,7 +68,7 @@ class Neuron:
     ----------
     weights : array-like, shape (D,)
     bias : float
-    activation : str or Activation
+    activation : str or ActivationFunction
     """
 
     def __init__(self, weights, bias: float = 0.0, activation="sigmoid"):

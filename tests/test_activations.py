@@ -10,12 +10,14 @@ from hypothesis import given, settings, strategies as st
 from dlcourse import activations as A
 from dlcourse.gradcheck import numerical_derivative, numerical_gradient
 
-ELEMENTWISE = [n for n in A.ACTIVATIONS if n not in ("softmax", "log_softmax")]
+from dlcourse.xcheck.activations import instances
+
+#: Every registered activation and variant by label: the tests below run on each of them.
+ALL = {act.label: act for act in instances()}
+ELEMENTWISE = [n for n, a in A.ACTIVATIONS.items() if a.elementwise]
 #: Element-wise activations including non-default parameters, by label.
-VARIANTS = {**{n: A.ACTIVATIONS[n] for n in ELEMENTWISE},
-            "leaky_relu(0.2)": A.LeakyReLU(0.2), "elu(0.5)": A.ELU(0.5)}
-SOFTMAXES = {"softmax(-1)": A.Softmax(-1), "softmax(0)": A.Softmax(0),
-             "log_softmax(-1)": A.LogSoftmax(-1), "log_softmax(0)": A.LogSoftmax(0)}
+VARIANTS = {label: a for label, a in ALL.items() if a.elementwise}
+SOFTMAXES = {label: a for label, a in ALL.items() if not a.elementwise}
 RTOL_NUMERIC = 1e-6  # central differences in float64
 ATOL_NUMERIC = 1e-8  # round-off of a central difference: ~1e-16 * |f| / eps
 RTOL_EXACT = 1e-12  # two float64 evaluations of the same formula
@@ -29,21 +31,21 @@ def away_from_kinks(rng, shape, scale=4.0, gap=1e-2):
 
 # ---------------------------------------------------------------- SymPy and central differences
 
-@pytest.mark.parametrize("name", ELEMENTWISE)
-def test_matches_sympy(name, rng):
+@pytest.mark.parametrize("label", VARIANTS)
+def test_matches_sympy(label, rng):
     """Do the function and its derivative equal SymPy's (lambdified) expressions?"""
     calculus = pytest.importorskip("dlcourse.calculus", reason="SymPy is not installed")
     z = away_from_kinks(rng, (50,), scale=3.0)
-    act = A.ACTIVATIONS[name]
-    ref_f = np.broadcast_to(calculus.numpy_function(name)(z), z.shape)
-    ref_df = np.broadcast_to(calculus.numpy_function(name, derivative=True)(z), z.shape)
-    np.testing.assert_allclose(act(z), ref_f, rtol=RTOL_EXACT, atol=1e-15, err_msg=f"{name} vs SymPy")
+    act = VARIANTS[label]
+    ref_f = np.broadcast_to(calculus.numpy_function(act.name, **act.param_values())(z), z.shape)
+    ref_df = np.broadcast_to(calculus.numpy_function(act.name, derivative=True, **act.param_values())(z), z.shape)
+    np.testing.assert_allclose(act(z), ref_f, rtol=RTOL_EXACT, atol=1e-15, err_msg=f"{label} vs SymPy")
     np.testing.assert_allclose(act.derivative(z), ref_df, rtol=RTOL_EXACT, atol=1e-15,
-                               err_msg=f"{name}' vs SymPy's derivative")
+                               err_msg=f"{label}' vs SymPy's derivative")
 
 
 @pytest.mark.parametrize("alpha", [0.2, 1.7])
-@pytest.mark.parametrize("name,cls", [("leaky_relu", A.LeakyReLU), ("elu", A.ELU)])
+@pytest.mark.parametrize("name,cls", [("leaky_relu", A.LeakyReLUFunction), ("elu", A.ELUFunction)])
 def test_parametrised_matches_sympy(name, cls, alpha, rng):
     """Does a non-default alpha give SymPy's derivative too?"""
     calculus = pytest.importorskip("dlcourse.calculus", reason="SymPy is not installed")
@@ -94,29 +96,19 @@ def test_jacobian_and_jvp_match_central_differences(label, rng):
 
 # ---------------------------------------------------------------- PyTorch
 
-def _torch_fn(torch, label):
-    F = torch.nn.functional
-    table = {
-        "linear": lambda t: t * 1, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
-        "leaky_relu": F.leaky_relu, "leaky_relu(0.2)": lambda t: F.leaky_relu(t, 0.2), "elu": F.elu,
-        "elu(0.5)": lambda t: F.elu(t, 0.5), "swish": F.silu, "softplus": F.softplus,
-        "softmax(-1)": lambda t: F.softmax(t, -1), "softmax(0)": lambda t: F.softmax(t, 0),
-        "log_softmax(-1)": lambda t: F.log_softmax(t, -1), "log_softmax(0)": lambda t: F.log_softmax(t, 0),
-    }
-    return table[label]
-
-
 @pytest.mark.parametrize("device", TORCH_DEVICES)
-@pytest.mark.parametrize("label", [v for v in list(VARIANTS) + list(SOFTMAXES) if v != "step"])
+@pytest.mark.parametrize("label", [label for label, a in ALL.items() if a.torch and a.torch_autograd])
 def test_matches_torch(label, device, rng):
     """Do the values and the backpropagated gradient equal PyTorch's in float64?"""
     torch = pytest.importorskip("torch", reason="PyTorch is not installed")
-    act = {**VARIANTS, **SOFTMAXES}[label]
+    from dlcourse.xcheck.activations import torch_function
+
+    act = ALL[label]
     z = rng.normal(0, 5, size=(4, 5))
     z[0] = [-1e4, -30.0, 0.5, 30.0, 1e4]
     dout = rng.standard_normal(z.shape)
     zt = torch.tensor(z, dtype=torch.float64, device=device, requires_grad=True)
-    out = _torch_fn(torch, label)(zt)
+    out = torch_function(torch, act, device)(zt)
     out.backward(torch.tensor(dout, dtype=torch.float64, device=device))
     np.testing.assert_allclose(act(z), out.detach().cpu().numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(act.vjp(z, dout), zt.grad.cpu().numpy(), rtol=1e-10, atol=1e-12)
@@ -127,8 +119,9 @@ def test_step_matches_torch_heaviside(device, rng):
     """Is step(z) PyTorch's heaviside(z, 0), with step(0) = 0 (the strict rule)?"""
     torch = pytest.importorskip("torch", reason="PyTorch is not installed")
     z = np.concatenate([rng.normal(size=20), [0.0, -0.0, 1e-300, -1e-300]])
-    zt = torch.tensor(z, dtype=torch.float64, device=device)
-    ref = torch.heaviside(zt, torch.zeros((), dtype=torch.float64, device=device)).cpu().numpy()
+    from dlcourse.xcheck.activations import torch_function
+
+    ref = torch_function(torch, A.step, device)(torch.tensor(z, dtype=torch.float64, device=device)).cpu().numpy()
     np.testing.assert_array_equal(A.step(z), ref)
 
 
@@ -150,15 +143,6 @@ def test_extreme_inputs_are_finite_and_silent(label, dtype):
         assert np.all(np.isfinite(out)), f"{label} {what} not finite: {out}"
 
 
-#: Mathematical limits at -inf and +inf: (f(-inf), f(+inf), f'(-inf), f'(+inf)).
-LIMITS = {
-    "step": (0, 1, 0, 0), "linear": (-np.inf, np.inf, 1, 1), "sigmoid": (0, 1, 0, 0),
-    "tanh": (-1, 1, 0, 0), "relu": (0, np.inf, 0, 1), "leaky_relu": (-np.inf, np.inf, 0.01, 1),
-    "elu": (-1, np.inf, 0, 1), "swish": (0, np.inf, 0, 1), "softplus": (0, np.inf, 0, 1),
-    "leaky_relu(0.2)": (-np.inf, np.inf, 0.2, 1), "elu(0.5)": (-0.5, np.inf, 0, 1),
-}
-
-
 @pytest.mark.parametrize("label", VARIANTS)
 def test_limits_at_infinity(label):
     """Does each activation give its mathematical limit at -inf and +inf, without warnings?"""
@@ -166,7 +150,7 @@ def test_limits_at_infinity(label):
     z = np.array([-np.inf, np.inf])
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         f, df = act(z), act.derivative(z)
-    expected = LIMITS[label]
+    expected = act.limits()  # (f(-inf), f(+inf), f'(-inf), f'(+inf)), as the activation declares
     np.testing.assert_array_equal(f, expected[:2], err_msg=f"{label}(+-inf)")
     np.testing.assert_array_equal(df, expected[2:], err_msg=f"{label}'(+-inf)")
 
@@ -174,7 +158,7 @@ def test_limits_at_infinity(label):
 def test_leaky_relu_with_zero_slope_at_minus_infinity():
     """Is LeakyReLU(0)(-inf) the limit 0 rather than 0 * inf = NaN?"""
     with np.errstate(invalid="raise"):
-        np.testing.assert_array_equal(A.LeakyReLU(0.0)(np.array([-np.inf, -2.0, 3.0])), [0.0, 0.0, 3.0])
+        np.testing.assert_array_equal(A.LeakyReLUFunction(0.0)(np.array([-np.inf, -2.0, 3.0])), [0.0, 0.0, 3.0])
 
 
 def test_softmax_limits_at_infinity():
@@ -228,7 +212,7 @@ def test_softmax_normalises_each_sample(rng):
     """Does every row sum to 1 (the notes' batch-wide softmax is a trap), and axis=0 every column?"""
     z = rng.normal(0, 10, size=(5, 7))
     np.testing.assert_allclose(A.softmax(z).sum(axis=1), np.ones(5), rtol=1e-12)
-    np.testing.assert_allclose(A.Softmax(axis=0)(z).sum(axis=0), np.ones(7), rtol=1e-12)
+    np.testing.assert_allclose(A.SoftmaxFunction(axis=0)(z).sum(axis=0), np.ones(7), rtol=1e-12)
     np.testing.assert_allclose(np.exp(A.log_softmax(z)), A.softmax(z), rtol=1e-12)
     np.testing.assert_allclose(A.softmax(z + 1e4), A.softmax(z), rtol=1e-9, err_msg="shift invariance")
 
@@ -246,7 +230,7 @@ def test_other_errors():
         A.tanh.vjp(np.ones(3), np.ones(2))
     with pytest.raises(ValueError, match=r"unknown activation 'nope'.*relu"):
         A.get("nope")
-    for cls, alpha in [(A.LeakyReLU, -1.0), (A.ELU, float("nan"))]:
+    for cls, alpha in [(A.LeakyReLUFunction, -1.0), (A.ELUFunction, float("nan"))]:
         with pytest.raises(ValueError, match="alpha"):
             cls(alpha)
     assert A.get("ReLU") is A.relu and A.get(A.elu) is A.elu and A.get(None) is A.linear
@@ -254,7 +238,7 @@ def test_other_errors():
 
 def test_every_activation_is_registered():
     """Is every public activation instance in ACTIVATIONS under its own name, with formulas?"""
-    public = {n: getattr(A, n) for n in A.__all__ if isinstance(getattr(A, n), A.Activation)}
+    public = {n: getattr(A, n) for n in A.__all__ if isinstance(getattr(A, n), A.ActivationFunction)}
     assert public == {n: A.ACTIVATIONS[n] for n in public} and set(public) == set(A.ACTIVATIONS)
     for act in A.ACTIVATIONS.values():
         assert act.formula and act.derivative_formula, f"{act.name} lacks its LaTeX formulas"
@@ -286,3 +270,85 @@ def test_derivative_bounds(v):
     assert 0 <= A.sigmoid.derivative(z)[0] <= 0.25
     assert 0 <= A.tanh.derivative(z)[0] <= 1
     assert A.softplus.derivative(z)[0] == A.sigmoid(z)[0]
+
+
+# ---------------------------------------------------------------- the registry
+
+
+class _Softsign(A.ActivationFunction):
+    r"""Softsign :math:`z / (1 + |z|)`: a throw-away activation that exists only in the test below."""
+
+    name, layer = "softsign_for_test", "SoftsignForTest"
+    formula, derivative_formula = r"f(z) = \frac{z}{1 + |z|}", r"f'(z) = \frac{1}{(1 + |z|)^2}"
+    torch = "torch.nn.functional.softsign"
+
+    def limits(self):
+        return (-1, 1, 0, 0)
+
+    def sympy(self, x):
+        import sympy as sp
+
+        return x / (1 + sp.Abs(x))
+
+    def _forward(self, z):
+        return _limits_kept(z, -1.0, 1.0, lambda v: v / (1 + np.abs(v)))
+
+    def _derivative(self, z):
+        return _limits_kept(z, 0.0, 0.0, lambda v: 1 / (1 + np.abs(v)) ** 2)
+
+
+def _limits_kept(z, at_neg, at_pos, f):
+    out = f(np.where(np.isinf(z), 0.0, z))
+    return np.where(np.isposinf(z), at_pos, np.where(np.isneginf(z), at_neg, out)).astype(z.dtype, copy=False)
+
+
+@pytest.fixture
+def softsign():
+    """Register the throw-away activation for one test, and remove it (and its layer) afterwards."""
+    from dlcourse.layers import activation as layer_module
+
+    A.register(_Softsign)
+    yield A.ACTIVATIONS[_Softsign.name]
+    A.unregister(_Softsign.name)
+    layer_module.LAYER_CLASSES.pop(_Softsign.name, None)
+
+
+def test_one_declaration_reaches_layer_sympy_and_xcheck(softsign, rng):
+    """Does registering one class give its layer, its SymPy table entry and its cross-check rows?"""
+    from dlcourse import layers as L
+    from dlcourse.gradcheck import check_layer
+
+    assert A.get(softsign.name) is softsign
+    layer = L.layer_class(softsign.name)()
+    assert type(layer).__name__ == "SoftsignForTest" and L.Activation(softsign.name).fn is softsign
+    result = check_layer(layer, away_from_kinks(rng, (4, 3)), tol=RTOL_NUMERIC)
+    assert result.ok, str(result)
+
+    calculus = pytest.importorskip("dlcourse.calculus", reason="SymPy is not installed")
+    assert softsign.name in calculus.activation_exprs()
+    z = away_from_kinks(rng, (20,))
+    np.testing.assert_allclose(calculus.numpy_function(softsign.name, derivative=True)(z), softsign.derivative(z),
+                               rtol=RTOL_EXACT)
+
+    pytest.importorskip("torch", reason="PyTorch is not installed")
+    from dlcourse.xcheck import core
+    from dlcourse.xcheck import activations as XA, layers as XL
+
+    rows = [core.compare("activations", "cpu", c) for c in XA.comparisons("cpu")
+            if c.operation.startswith(softsign.name)]
+    rows += [core.compare("layers", "cpu", c) for c in XL.comparisons("cpu")
+             if c.operation.startswith("SoftsignForTest")]
+    assert [r.operation for r in rows] == [softsign.name, f"{softsign.name}.derivative",
+                                           "SoftsignForTest() layer: out, dx"]
+    assert all(r.ok for r in rows), rows
+
+
+def test_registering_a_taken_name_is_refused():
+    """Is a second class under an existing name refused, so one name means one activation?"""
+    class Impostor(A.ActivationFunction):
+        name = "relu"
+
+    with pytest.raises(ValueError, match="already registered"):
+        A.register(Impostor)
+    with pytest.raises(TypeError, match="ActivationFunction subclass"):
+        A.register(object)

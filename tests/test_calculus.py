@@ -51,7 +51,7 @@ def test_sign_slip_is_caught():
     u = [s for s in d.definitions if isinstance(s, sp.Symbol)][0]
     slipped = list(d.steps)
     index = next(i for i, s in enumerate(slipped) if "Power rule" in s.explanation)
-    slipped[index] = C.Step("Power rule (with the sign of du/dx dropped)",
+    slipped[index] = C.DerivationStep("Power rule (with the sign of du/dx dropped)",
                             sp.Mul(-1 / u ** 2, sp.exp(-x), evaluate=False))
     checks = C.check_derivation(slipped, d.definitions)
     assert [c.index for c in checks if not c.ok][0] == index

@@ -236,3 +236,64 @@ def test_need_dx_false_skips_only_dx(rng):
     assert dx is None
     np.testing.assert_array_equal(dw, dw_full)
     np.testing.assert_array_equal(db, db_full)
+
+
+# --- the blocked kernels ------------------------------------------------------------------
+
+@pytest.mark.parametrize("block_bytes", [1, 5_000, None])
+@pytest.mark.parametrize("case", range(8))
+def test_every_block_size_equals_naive(block_bytes, case, monkeypatch):
+    """Do one image per block, a few per block (with a short last one) and the default give the loops' results?"""
+    from dlcourse.layers import _conv_kernels
+
+    if block_bytes is not None:
+        monkeypatch.setattr(_conv_kernels, "BLOCK_BYTES", block_bytes)
+    rng = np.random.default_rng(300 + case)
+    cfg = random_config(rng)
+    x = rng.standard_normal((int(rng.integers(3, 8)),) + cfg["x"].shape[1:])  # several images: several blocks
+    w = rng.standard_normal((cfg["f"], x.shape[1]) + cfg["kernel"])
+    b = rng.standard_normal(cfg["f"])
+    out, cache = conv2d_forward(x, w, b, cfg["stride"], cfg["padding"])
+    out_slow, cache_slow = conv2d_forward_naive(x, w, b, cfg["stride"], cfg["padding"])
+    np.testing.assert_allclose(out, out_slow, **EXACT, err_msg=f"forward {cfg['stride']} {cfg['padding']}")
+    dout = rng.standard_normal(out.shape)
+    want = conv2d_backward_naive(dout, cache_slow)
+    for name, got, expected in zip(("dx", "dw", "db"), conv2d_backward(dout, cache), want):
+        np.testing.assert_allclose(got, expected, **EXACT, err_msg=f"{name} {x.shape} {w.shape} {cfg}")
+    dx, dw, db = conv2d_backward(dout, cache, need_dx=False)
+    assert dx is None
+    np.testing.assert_allclose(dw, want[1], **EXACT)
+
+
+@pytest.mark.parametrize("stride, padding, kernel", [(1, 1, 3), (2, 1, 3), (1, 2, 5), (3, 0, 2)])
+def test_float32_end_to_end(stride, padding, kernel, rng):
+    """Are out, dx, dw and db float32 for float32 inputs, and close to the float64 results, at stride 2 and 5x5 too?"""
+    x, w, b = rng.standard_normal((5, 3, 11, 10)), rng.standard_normal((4, 3, kernel, kernel)), rng.standard_normal(4)
+    out64, cache64 = conv2d_forward(x, w, b, stride, padding)
+    out32, cache32 = conv2d_forward(*(a.astype(np.float32) for a in (x, w, b)), stride, padding)
+    assert out32.dtype == cache32.x_padded.dtype == np.float32
+    np.testing.assert_allclose(out32, out64, rtol=1e-4, atol=1e-4)
+    dout = rng.standard_normal(out64.shape)
+    for name, g32, g64 in zip(("dx", "dw", "db"), conv2d_backward(dout.astype(np.float32), cache32),
+                              conv2d_backward(dout, cache64)):
+        assert g32.dtype == np.float32, name
+        np.testing.assert_allclose(g32, g64, rtol=1e-4, atol=1e-3, err_msg=name)
+
+
+@pytest.mark.parametrize("x_shape, w_shape, stride, padding", [
+    ((4, 8, 28, 28), (16, 8, 3, 3), 1, 1), ((4, 8, 28, 28), (16, 8, 3, 3), 2, 1),
+    ((4, 8, 28, 28), (16, 8, 5, 5), 1, 2), ((3, 2, 9, 8), (3, 2, 3, 2), (2, 3), 0)])
+def test_float32_matches_torch(x_shape, w_shape, stride, padding, rng):
+    """Do the float32 forward and backward passes match torch.nn.functional.conv2d in float32 (the benchmark shapes)?"""
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed")
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in (x_shape, w_shape, w_shape[:1]))
+    out, cache = conv2d_forward(x, w, b, stride, padding)
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    tout = torch.nn.functional.conv2d(tx, tw, tb, stride=stride, padding=padding)
+    tout.backward(torch.tensor(dout))
+    for name, got, want in zip(("out", "dx", "dw", "db"), (out,) + conv2d_backward(dout, cache),
+                               (tout, tx.grad, tw.grad, tb.grad)):
+        want = want.detach().numpy()
+        assert got.dtype == np.float32 and got.shape == want.shape, name
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3 * float(np.abs(want).max()), err_msg=name)

@@ -21,7 +21,8 @@ NUMPY_ONLY = [
     "dlcourse.xcheck.core", "dlcourse.xcheck.activations", "dlcourse.xcheck.losses",
     "dlcourse.network", "dlcourse.perceptron", "dlcourse.init", "dlcourse.data", "dlcourse.optim",
     "dlcourse.schedules", "dlcourse.regularization", "dlcourse.layers.conv", "dlcourse.layers.pool",
-    "dlcourse.callbacks", "dlcourse.surfaces", "dlcourse.neuron",
+    "dlcourse.callbacks", "dlcourse.surfaces", "dlcourse.neuron", "dlcourse.autograd", "dlcourse.train",
+    "dlcourse.xcheck.autograd", "dlcourse.checks", "dlcourse.checks.assignments",
 ]
 
 

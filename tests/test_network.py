@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from dlcourse import data, losses
+from dlcourse import data, losses, train
 from dlcourse import layers as L
 from dlcourse.callbacks import Callback, EarlyStopping
 from dlcourse.gradcheck import check_layer, numerical_gradient
@@ -43,9 +43,9 @@ def test_whole_network_gradient_matches_central_differences(rng):
     assert result.ok, str(result)
 
 
-def _loss_of_params(net, head, X, target):
+def _loss_of_params(network, loss, X, target):
     def f():
-        return head(net.forward(X, training=True), target, need_grad=False)[0]
+        return loss(target, network.forward(X, training=True))
     return f
 
 
@@ -59,14 +59,15 @@ def _loss_of_params(net, head, X, target):
     ("huber", L.Tanh, 2),
 ])
 def test_fit_gradient_of_every_loss_head_matches_central_differences(loss, last, k, rng):
-    """Is the gradient that fit backpropagates (fused or not) the true gradient of its loss value?"""
+    """Is the gradient that fit backpropagates (output layer folded or not) the true gradient of its loss?"""
     net = _mlp(out_layer=last, k=k)
     X = rng.normal(size=(9, 4))
     y = rng.integers(0, k if k > 1 else 2, size=9) if "cross" in loss else rng.normal(size=(9, k))
-    X, head, target = net._head(loss, X, y)
-    value, grad, _ = head(net.forward(X, training=True), target)
-    net._backward(grad, head.skip, need_dx=True)
-    f = _loss_of_params(net, head, X, target)
+    network, loss_fn = train.fold_output_layer(net, loss)
+    assert (network is not net) == (last in (L.Softmax, L.Sigmoid)), "the fold applies to these two only"
+    target = train.check_targets(loss_fn, y, 9, k)
+    network.backward(loss_fn.gradient(target, network.forward(X, training=True)), need_dx=True)
+    f = _loss_of_params(network, loss_fn, X, target)
     for p in net.parameters():
         analytic = p.grad.copy()
 
@@ -317,3 +318,63 @@ def test_multi_label_sigmoid_accuracy_is_a_fraction(rng):
     assert all(0 <= a <= 1 for a in h.accuracy)
     expected = np.mean((net.forward(X, training=False) > 0.5) == (Y > 0.5))
     assert net.evaluate(X, Y)["accuracy"] == pytest.approx(expected)
+
+
+def test_fit_is_the_public_training_loop(rng):
+    """Does fit give exactly the weights and history of dlcourse.train.train on the same seeds?"""
+    from dlcourse import optim
+
+    X, y = rng.normal(size=(40, 4)), rng.integers(0, 3, size=40)
+    a, b = _mlp(seed=3), _mlp(seed=3)
+    ha = a.fit(X, y, loss="categorical_cross_entropy", optimizer=0.1, epochs=3, batch_size=8, seed=1,
+               progress=False)
+    hb = train.train(b, losses.categorical_cross_entropy, optim.SGD(list(b.parameters()), lr=0.1), X, y,
+                     epochs=3, batch_size=8, seed=1, progress=False)
+    assert ha.history == hb.history
+    for p, q in zip(a.parameters(), b.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+class _TwoLayerModel:
+    """A model that is not a Sequential: only forward, backward, output_shape and parameters."""
+
+    def __init__(self):
+        self.dense, self.act = L.Dense(4, 3, seed=0), L.Identity()
+
+    def forward(self, x, training=True):
+        return self.act.forward(self.dense.forward(x, training), training)
+
+    def backward(self, dout, need_dx=True):
+        return self.dense.backward(self.act.backward(dout), need_dx=need_dx)
+
+    def output_shape(self, input_shape):
+        return self.dense.output_shape(input_shape)
+
+    def parameters(self):
+        return self.dense.parameters()
+
+
+def test_train_needs_only_the_public_layer_protocol(rng):
+    """Does the loop train any object with the public protocol, and lower the loss?"""
+    from dlcourse import optim
+
+    X = rng.normal(size=(64, 4))
+    y = X @ rng.normal(size=(4, 3))
+    model = _TwoLayerModel()
+    history = train.train(model, losses.mse, optim.SGD(list(model.parameters()), lr=0.05), X, y,
+                          epochs=20, batch_size=16, seed=0, progress=False)
+    assert history.loss[-1] < 0.2 * history.loss[0], history.loss
+
+
+@pytest.mark.parametrize("layer", [L.Dense(3, 3), L.ReLU(), L.GELU(), L.Dropout(0.5), L.BatchNorm(3), L.Flatten(),
+                                   L.Conv2D(3, 2, 1), L.MaxPool2D(1), L.AvgPool2D(1), Sequential([L.Dense(3, 3)])],
+                         ids=repr)
+def test_every_layer_has_one_backward_signature(layer, rng):
+    """Does every layer take backward(dout, need_dx=...) and return dx when it is asked for?"""
+    import inspect
+
+    assert list(inspect.signature(layer.backward).parameters) == ["dout", "need_dx"]
+    x = rng.normal(size=(4, 3, 1, 1)) if isinstance(layer, (L.Conv2D, L.MaxPool2D, L.AvgPool2D)) else \
+        rng.normal(size=(4, 3))
+    out = layer.forward(x, training=True)
+    assert layer.backward(np.ones_like(out), need_dx=True).shape == x.shape

@@ -136,3 +136,68 @@ def test_layers(layer_cls, rng):
     fresh = layer_cls(2)
     with pytest.raises(RuntimeError, match="before forward"):
         fresh.backward(dout)
+
+
+# --- PyTorch's tie and NaN rules, the tiled fast path ---------------------------------------
+
+POOL_CASES = [(2, 2, (2, 3, 8, 8)), (2, 2, (2, 3, 7, 9)), ((2, 3), (2, 3), (1, 2, 6, 9)), (3, 2, (2, 2, 7, 8)),
+              (3, 1, (1, 2, 5, 6))]
+
+
+@pytest.mark.parametrize("kernel, stride, shape", POOL_CASES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool_follows_torch_on_ties_nan_and_inf(kernel, stride, shape, dtype, rng):
+    """With ties, NaNs and -inf in the windows, do the fast and loop kernels give torch's output and gradient?"""
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed")
+    x = np.round(rng.standard_normal(shape))  # many ties
+    x[rng.random(shape) < 0.15] = np.nan
+    x[rng.random(shape) < 0.15] = -np.inf
+    x = x.astype(dtype)
+    tx = torch.tensor(x, requires_grad=True)
+    tout = torch.nn.functional.max_pool2d(tx, kernel, stride)
+    dout = rng.standard_normal(tuple(tout.shape)).astype(dtype)
+    tout.backward(torch.tensor(dout))
+    assert np.isnan(tout.detach().numpy()).any(), "the case should hold a window with a NaN"
+    for forward, backward in [(max_pool2d_forward, max_pool2d_backward),
+                              (max_pool2d_forward_naive, max_pool2d_backward_naive)]:
+        out, cache = forward(x, kernel, stride)
+        dx = backward(dout, cache)
+        assert out.dtype == dx.dtype == dtype
+        np.testing.assert_array_equal(out, tout.detach().numpy(), err_msg=forward.__name__)
+        np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-6, atol=1e-6, err_msg=backward.__name__)
+
+
+def test_nan_window_sends_the_gradient_to_its_last_nan():
+    """Does a window holding NaNs output NaN and route its gradient to the last NaN (torch's rule), in both kernels?"""
+    x = np.array([[1.0, np.nan, 5.0, 0.0], [np.nan, 0.0, 2.0, 5.0]]).reshape(1, 1, 2, 4)
+    for forward, backward in [(max_pool2d_forward, max_pool2d_backward),
+                              (max_pool2d_forward_naive, max_pool2d_backward_naive)]:
+        out, cache = forward(x, 2)
+        assert np.isnan(out[0, 0, 0, 0]) and out[0, 0, 0, 1] == 5.0, forward.__name__
+        dx = backward(np.ones((1, 1, 1, 2)), cache)[0, 0]
+        np.testing.assert_array_equal(dx, [[0.0, 0.0, 1.0, 0.0], [1.0, 0.0, 0.0, 0.0]], err_msg=backward.__name__)
+
+
+@pytest.mark.parametrize("kernel, stride, shape", POOL_CASES)
+def test_fast_max_pool_equals_naive_with_leftover_pixels(kernel, stride, shape, rng):
+    """Do the strided-slice kernels equal the loops, also when the windows leave rows and columns uncovered?"""
+    x = np.round(rng.standard_normal(shape) * 2)
+    out, cache = max_pool2d_forward(x, kernel, stride)
+    out_slow, cache_slow = max_pool2d_forward_naive(x, kernel, stride)
+    np.testing.assert_array_equal(out, out_slow)
+    np.testing.assert_array_equal(cache.argmax, cache_slow.argmax)
+    dout = rng.standard_normal(out.shape)
+    np.testing.assert_allclose(max_pool2d_backward(dout, cache), max_pool2d_backward_naive(dout, cache_slow), **EXACT)
+
+
+@pytest.mark.parametrize("kernel, stride", [(2, 2), (3, 1)])
+def test_non_finite_dout_reaches_only_the_maximum(kernel, stride, rng):
+    """Does an inf or NaN in dout reach only its window's maximum, the other pixels getting exactly 0 (as the loops)?"""
+    x = rng.permutation(np.linspace(-1.0, 1.0, 2 * 6 * 6)).reshape(1, 2, 6, 6)
+    out, cache = max_pool2d_forward(x, kernel, stride)
+    dout = rng.standard_normal(out.shape)
+    dout[0, 0, 0, 0], dout[0, 1, 1, 1] = np.inf, np.nan
+    dx = max_pool2d_backward(dout, cache)
+    want = max_pool2d_backward_naive(dout, max_pool2d_forward_naive(x, kernel, stride)[1])
+    np.testing.assert_allclose(dx, want, **EXACT)  # inf and NaN at the same places, the rest equal
+    assert np.isinf(dx).sum() == 1 and np.isnan(dx).sum() == 1

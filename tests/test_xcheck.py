@@ -76,13 +76,15 @@ def test_compare_flags_mismatches():
     assert core.compare("t", "cpu", core.Comparison("op", np.array([np.nan]), np.array([np.nan]))).ok
 
 
+#: (the function patched wrong, the operations that use it, the patch). The sigmoid exists
+#: once, so the loss from logits that calls it must fail with it.
 PATCHES = {
-    "activation": ("sigmoid", """
+    "activation": ("sigmoid", {"sigmoid", "binary_cross_entropy_with_logits"}, """
         import dlcourse.activations as A
-        _right = A.Sigmoid._forward
-        A.Sigmoid._forward = lambda self, z: _right(self, z) * (1 + 1e-4)
+        _right = A.SigmoidFunction._forward
+        A.SigmoidFunction._forward = lambda self, z: _right(self, z) * (1 + 1e-4)
     """),
-    "loss gradient": ("mse", """
+    "loss gradient": ("mse", {"mse"}, """
         import dlcourse.losses as L
         L.MSE._gradient = lambda self, t, p: (p - t) / p.size   # the factor 2 forgotten
     """),
@@ -92,7 +94,7 @@ PATCHES = {
 @pytest.mark.parametrize("which", PATCHES)
 def test_command_fails_when_an_implementation_is_wrong(which, tmp_path):
     """Does `python -m dlcourse.xcheck activations losses` exit non-zero when one function is wrong?"""
-    name, patch = PATCHES[which]
+    name, users, patch = PATCHES[which]
     marker = "\nimport sys\nsys.stderr.write('PATCHED\\n')\n"
     (tmp_path / "sitecustomize.py").write_text(textwrap.dedent(patch) + marker)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
@@ -102,7 +104,8 @@ def test_command_fails_when_an_implementation_is_wrong(which, tmp_path):
     assert proc.returncode != 0, proc.stdout
     failed = [line.split()[1] for line in proc.stdout.splitlines() if line.rstrip().endswith("FAIL")
               or " FAIL " in line]
-    assert failed and all(_base_name(op) == name for op in failed), failed
+    assert name in {_base_name(op) for op in failed}, failed
+    assert all(_base_name(op) in users for op in failed), failed
 
 
 def test_command_needs_only_numpy_and_torch(tmp_path):

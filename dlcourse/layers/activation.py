@@ -1,19 +1,22 @@
-r"""Activation layers: one layer per activation function of :mod:`dlcourse.activations`.
+r"""Activation layers, generated: one layer class per activation of :mod:`dlcourse.activations`.
 
-``Activation("relu")`` wraps any activation; the named classes (``ReLU()``,
-``Sigmoid()``, ...) are shorthands. Forward applies :math:`a = f(z)` and caches
-what the backward pass needs; backward returns
+``Activation("relu")`` wraps any registered activation; the named classes
+(``ReLU()``, ``Sigmoid()``, ``GELU(approximate="tanh")``, ...) are made here from the
+registry, one per entry, named by its ``layer`` attribute and taking its parameters.
+Forward applies :math:`a = f(z)` and keeps :class:`ActivationCache` ``(z, a)``;
+backward returns
 
 .. math:: \frac{\partial L}{\partial z} = \frac{\partial L}{\partial a} \odot f'(z)
 
-(for softmax the full vector-Jacobian product
-:math:`s \odot (g - \langle g, s\rangle)`). For sigmoid, tanh, ReLU and softmax the
-backward pass reuses the cached output instead of recomputing :math:`f(z)`,
-which is what makes a training loop fast; the other activations call
-``act.vjp(z, dout)``. Shapes: any ``(N, ...)``; the output has the input's shape.
+through ``fn.vjp_from_output(z, a, dout)`` (for softmax the full vector-Jacobian
+product :math:`s \odot (g - \langle g, s\rangle)`; sigmoid, tanh, ReLU and the
+softmaxes reuse the cached output). Shapes: any ``(N, ...)``; the output has the
+input's shape.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -21,50 +24,14 @@ from .. import activations as _act
 from .._checks import as_float_array
 from .base import Layer, check_forward_called
 
-__all__ = [
-    "Activation", "Step", "Linear", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU",
-    "Swish", "Softplus", "Softmax", "LogSoftmax",
-]
+__all__ = ["Activation", "ActivationCache", "layer_class", "LAYER_CLASSES"]
 
 
-def _relu_backward(z, a, dout):
-    return dout * (z > 0)
+class ActivationCache(NamedTuple):
+    """What the backward pass needs: the input ``z`` and the output ``a = f(z)``, both (N, ...)."""
 
-
-def _sigmoid_backward(z, a, dout):
-    return dout * a * (1 - a)
-
-
-def _tanh_backward(z, a, dout):
-    return dout * (1 - a * a)
-
-
-def _softmax_backward(axis):
-    def backward(z, a, dout):
-        return a * (dout - np.sum(dout * a, axis=axis, keepdims=True))
-    return backward
-
-
-def _log_softmax_backward(axis):
-    def backward(z, a, dout):
-        return dout - np.exp(a) * np.sum(dout, axis=axis, keepdims=True)
-    return backward
-
-
-def _fast_backward(fn):
-    """A backward rule from the cached input ``z`` and output ``a``, or None to use ``fn.vjp``."""
-    kind = type(fn)
-    if kind is _act.ReLU:
-        return _relu_backward
-    if kind is _act.Sigmoid:
-        return _sigmoid_backward
-    if kind is _act.Tanh:
-        return _tanh_backward
-    if kind is _act.Softmax:
-        return _softmax_backward(fn.axis)
-    if kind is _act.LogSoftmax:
-        return _log_softmax_backward(fn.axis)
-    return None
+    z: np.ndarray
+    a: np.ndarray
 
 
 class Activation(Layer):
@@ -72,30 +39,17 @@ class Activation(Layer):
 
     Parameters
     ----------
-    fn : str or dlcourse.activations.Activation
+    fn : str or dlcourse.activations.ActivationFunction
         The function, by name (``"relu"``, ``"sigmoid"``, ...) or as an object.
 
     Attributes
     ----------
-    fn : dlcourse.activations.Activation
+    fn : dlcourse.activations.ActivationFunction
     """
 
     def __init__(self, fn="relu"):
         self.fn = _act.get(fn)
-        self._fast = _fast_backward(self.fn)
-        self._fast_softmax = type(self.fn) is _act.Softmax
-        self._cache = None
-
-    def _fast_forward(self, z):
-        """Softmax with the max shift, skipping the +-inf bookkeeping when every row max is finite."""
-        if z.ndim == 0 or z.size == 0:
-            return self.fn._forward(z)
-        m = z.max(axis=self.fn.axis, keepdims=True)
-        if not np.all(np.isfinite(m)):
-            return self.fn._forward(z)
-        e = np.exp(z - m)
-        e /= e.sum(axis=self.fn.axis, keepdims=True)
-        return e
+        self._cache: ActivationCache | None = None
 
     @property
     def name(self) -> str:
@@ -104,19 +58,17 @@ class Activation(Layer):
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
         """Apply the function; shape ``(N, ...)`` in and out."""
         z = as_float_array(x, "x")
-        a = self._fast_forward(z) if self._fast_softmax else self.fn._forward(z)
-        self._cache = (z, a)
+        a = self.fn(z)
+        self._cache = ActivationCache(z, a)
         return a
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        """Return :math:`\\partial L/\\partial z` (shape of the input)."""
+    def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray:
+        """Return :math:`\\partial L/\\partial z` (shape of the input); nothing is learned."""
         check_forward_called(self._cache, self)
-        z, a = self._cache
+        z = self._cache.z
         if dout.shape != z.shape:
             raise ValueError(f"dout must have the shape of the layer's output {z.shape}; got {dout.shape}")
-        if self._fast is not None:
-            return self._fast(z, a, dout)
-        return self.fn.vjp(z, dout)
+        return self.fn.vjp_from_output(z, self._cache.a, dout)
 
     def __repr__(self) -> str:
         if type(self) is Activation:
@@ -124,78 +76,36 @@ class Activation(Layer):
         return repr(self.fn)
 
 
-class Step(Activation):
-    """Heaviside step layer (strict: 1 where z > 0). Its gradient is 0 everywhere."""
-
-    def __init__(self):
-        super().__init__(_act.Step())
+#: The generated layer classes by activation name (``"relu"`` -> ``ReLU``).
+LAYER_CLASSES: dict[str, type] = {}
 
 
-class Linear(Activation):
-    """Identity layer :math:`f(z) = z`."""
+def _make_layer_class(fn: _act.ActivationFunction) -> type:
+    """A subclass of :class:`Activation` named ``fn.layer`` whose constructor takes ``fn``'s parameters."""
+    import inspect
 
-    def __init__(self):
-        super().__init__(_act.Linear())
+    fn_cls = type(fn)
 
+    def __init__(self, *args, **kwargs):
+        Activation.__init__(self, fn_cls(*args, **kwargs))
 
-class Sigmoid(Activation):
-    r"""Sigmoid layer :math:`\sigma(z) = 1/(1+e^{-z})`; backward :math:`g \odot a(1-a)`."""
-
-    def __init__(self):
-        super().__init__(_act.Sigmoid())
-
-
-class Tanh(Activation):
-    r"""Tanh layer; backward :math:`g \odot (1 - a^2)`."""
-
-    def __init__(self):
-        super().__init__(_act.Tanh())
+    __init__.__signature__ = inspect.signature(fn_cls.__init__) if fn.params else inspect.signature(lambda self: None)
+    doc = (f"Layer of :class:`dlcourse.activations.{fn_cls.__name__}` (``{fn.name}``), "
+           f"generated from the registry.\n\n    " + (fn_cls.__doc__ or "").strip())
+    return type(fn.layer, (Activation,), {"__init__": __init__, "__doc__": doc, "__module__": __name__,
+                                          "function_class": fn_cls})
 
 
-class ReLU(Activation):
-    r"""ReLU layer :math:`\max(0, z)`; backward :math:`g \odot [z > 0]`."""
-
-    def __init__(self):
-        super().__init__(_act.ReLU())
-
-
-class LeakyReLU(Activation):
-    r"""Leaky ReLU layer (slope ``alpha`` for :math:`z \le 0`, PyTorch's default 0.01)."""
-
-    def __init__(self, alpha: float = 0.01):
-        super().__init__(_act.LeakyReLU(alpha))
+def layer_class(name: str) -> type:
+    """The layer class of the registered activation ``name`` (made on first use for new entries)."""
+    fn = _act.get(name)
+    cls = LAYER_CLASSES.get(fn.name)
+    if cls is None or cls.function_class is not type(fn):
+        cls = LAYER_CLASSES[fn.name] = _make_layer_class(fn)
+    return cls
 
 
-class ELU(Activation):
-    r"""ELU layer :math:`\alpha(e^z - 1)` for :math:`z \le 0`, else :math:`z`."""
-
-    def __init__(self, alpha: float = 1.0):
-        super().__init__(_act.ELU(alpha))
-
-
-class Swish(Activation):
-    r"""Swish/SiLU layer :math:`z\,\sigma(z)`."""
-
-    def __init__(self):
-        super().__init__(_act.Swish())
-
-
-class Softplus(Activation):
-    r"""Softplus layer :math:`\ln(1 + e^z)`."""
-
-    def __init__(self):
-        super().__init__(_act.Softplus())
-
-
-class Softmax(Activation):
-    r"""Softmax layer along ``axis`` (default: per sample row). Backward :math:`s \odot (g - \langle g, s \rangle)`."""
-
-    def __init__(self, axis: int = -1):
-        super().__init__(_act.Softmax(axis))
-
-
-class LogSoftmax(Activation):
-    r"""Log-softmax layer along ``axis``. Backward :math:`g - s \sum_j g_j` with :math:`s = e^{a}`."""
-
-    def __init__(self, axis: int = -1):
-        super().__init__(_act.LogSoftmax(axis))
+for _fn in _act.ACTIVATIONS.values():
+    globals()[_fn.layer] = layer_class(_fn.name)
+    __all__.append(_fn.layer)
+del _fn

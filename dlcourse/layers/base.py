@@ -1,10 +1,13 @@
 """The protocol every layer follows, as in PyTorch's ``nn.Module`` but explicit.
 
-A layer has ``forward(x, training=True) -> out``, which caches what its backward
-pass needs; ``backward(dout) -> dx``, which fills ``.grad`` of its parameters and
-returns the gradient with respect to its input; and ``parameters()``, which yields
-its :class:`~dlcourse.parameter.Parameter` objects. Optimizers and cross-checks
-treat every layer alike through these three methods.
+A layer has ``forward(x, training=True) -> out``, which keeps what its backward
+pass needs in ``self._cache`` (a small ``NamedTuple``, read by field name; None
+before the first forward pass); ``backward(dout, need_dx=True) -> dx``, which fills
+``.grad`` of its parameters and returns the gradient with respect to its input (with
+``need_dx=False`` a layer may skip that and return None: the first layer of a network
+does not need it); and ``parameters()``, which yields its
+:class:`~dlcourse.parameter.Parameter` objects. Optimizers, the training loop and the
+cross-checks treat every layer alike through these three methods.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ class Layer:
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
         raise NotImplementedError
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
+    def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
         raise NotImplementedError
 
     def parameters(self) -> Iterator[Parameter]:

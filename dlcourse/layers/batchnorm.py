@@ -112,10 +112,10 @@ class BatchNorm(Layer):
         self._cache = BatchNormCache(x_hat, inv_std, training)
         return x_hat * self._expand(self.gamma.data, x.ndim) + self._expand(self.beta.data, x.ndim)
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
+    def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray:
         """Fill ``gamma.grad``, ``beta.grad``; return ``dx`` (shape of the input)."""
         check_forward_called(self._cache, self)
-        x_hat, inv_std, training = self._cache
+        x_hat, inv_std = self._cache.x_hat, self._cache.inv_std
         if dout.shape != x_hat.shape:
             raise ValueError(f"dout must have the shape of the layer's output {x_hat.shape}; got {dout.shape}")
         axes = (0,) if dout.ndim == 2 else (0, 2, 3)
@@ -123,7 +123,7 @@ class BatchNorm(Layer):
         self.beta.grad = dout.sum(axis=axes)
         self.gamma.grad = (dout * x_hat).sum(axis=axes)
         g = dout * self._expand(self.gamma.data, nd)
-        if not training:  # running statistics are constants
+        if not self._cache.training:  # running statistics are constants
             return g * self._expand(inv_std, nd)
         count = dout.size // self.num_features
         g_sum = self._expand(g.sum(axis=axes), nd)

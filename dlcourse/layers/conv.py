@@ -14,9 +14,9 @@ The kernel is *not* flipped (that would be a convolution in the signal-processin
 sense); deep-learning texts and libraries call this cross-correlation a convolution.
 
 Two implementations of each pass, tested equal: ``*_naive`` loops over every
-output pixel (read it first); the default ones do one matrix product per kernel
-position :math:`(u, v)` on a shifted view of the padded input, so a 3x3 kernel
-costs nine matrix products and no im2col copy.
+output pixel (read it first); the default ones copy shifted views of the padded input
+(split into stride phases when :math:`S > 1`) into column matrices a few images at a
+time, and do a few matrix products per block (:mod:`dlcourse.layers._conv_kernels`).
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ import numpy as np
 from .. import init as _init
 from .._checks import as_float_array, check_ndim
 from ..parameter import Parameter
+from ._conv_kernels import backward as _kernel_backward
+from ._conv_kernels import forward as _kernel_forward
 from .base import Layer, check_forward_called
 
 __all__ = [
@@ -128,13 +130,15 @@ def _prepare(x, w, b, stride, padding):
 
 
 def conv2d_forward(x, w, b=None, stride=1, padding=0):
-    r"""Convolution forward pass: one matrix product per kernel position.
+    r"""Convolution forward pass: a few matrix products per block of images.
 
-    The padded input is laid out as a matrix ``(C, N * Hp * Wp)``. For kernel
-    position :math:`(u, v)` the pixels :math:`x_\text{pad}[\cdot, iS + u, jS + v]`
-    of every output position sit at a fixed column shift :math:`u W_p + v` in that
-    matrix, so ``w[:, :, u, v] @ X[:, shift : shift + L]`` adds their contribution for
-    all positions at once (positions that are not outputs are computed and dropped).
+    For a few images at a time (a block that fits the CPU cache), the pixels that kernel
+    tap :math:`(u, v)` reads sit at the fixed shift :math:`u W_p + v` in the flattened padded
+    image. One strided copy gathers the ``KW`` width shifts into a column matrix; the ``KH``
+    height shifts are views of it, ``u * Wp`` columns further, so the block's output is
+    ``KH`` stacked matrix products. With stride :math:`S > 1` the input is split into its
+    stride phases first, so only the real output positions are computed. Details in
+    :mod:`dlcourse.layers._conv_kernels`.
 
     Parameters
     ----------
@@ -157,28 +161,16 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0):
     cache : Conv2DCache
         For :func:`conv2d_backward`.
     """
-    x, w, b, (sh, sw), (ph, pw), (h_out, w_out) = _prepare(x, w, b, stride, padding)
+    x, w, b, stride, (ph, pw), out_hw = _prepare(x, w, b, stride, padding)
     n, c, h, wd = x.shape
-    n_filters, _, kh, kw = w.shape
-    hp, wp = h + 2 * ph, wd + 2 * pw
-    xp = np.zeros((c, n, hp, wp), dtype=x.dtype)  # channels first: one row per channel
-    xp[:, :, ph:ph + h, pw:pw + wd] = x.transpose(1, 0, 2, 3)
-    cols = xp.reshape(c, n * hp * wp)
-    span = cols.shape[1] - (kh - 1) * wp - (kw - 1)  # every output position lies below span
-    full = np.zeros((n_filters, n * hp * wp), dtype=x.dtype)
-    part = np.empty((n_filters, span), dtype=x.dtype)
-    for u in range(kh):
-        for v in range(kw):
-            shift = u * wp + v
-            np.matmul(w[:, :, u, v], cols[:, shift:shift + span], out=part)
-            full[:, :span] += part
-    out = full.reshape(n_filters, n, hp, wp)[:, :, :sh * h_out:sh, :sw * w_out:sw]
-    out = out.transpose(1, 0, 2, 3) + b.reshape(1, -1, 1, 1)
-    return out, Conv2DCache(xp.transpose(1, 0, 2, 3), w, (sh, sw), (ph, pw))
+    xp = np.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=x.dtype)
+    xp[:, :, ph:ph + h, pw:pw + wd] = x
+    out = _kernel_forward(xp, w, b, stride, out_hw)
+    return out, Conv2DCache(xp, w, stride, (ph, pw))
 
 
 def conv2d_backward(dout, cache: Conv2DCache, need_dx: bool = True):
-    r"""Convolution backward pass, one matrix product per kernel position.
+    r"""Convolution backward pass, block by block as :func:`conv2d_forward`.
 
     .. math::
         \frac{\partial L}{\partial w[f,c,u,v]} = \sum_{n,i,j} \delta[n,f,i,j]\,
@@ -186,7 +178,10 @@ def conv2d_backward(dout, cache: Conv2DCache, need_dx: bool = True):
         \frac{\partial L}{\partial b_f} = \sum_{n,i,j} \delta[n,f,i,j],
 
     and :math:`\partial L / \partial x_\text{pad}` scatters :math:`w[f,c,u,v]\,\delta[n,f,i,j]`
-    back to pixel :math:`(iS+u, jS+v)`; the padding border is then cut off.
+    back to pixel :math:`(iS+u, jS+v)`; the padding border is then cut off. As matrices,
+    per block: ``dw`` is ``cols @ delta.T`` on the forward pass's shifted column views, and
+    ``dx`` is the correlation of the zero-padded ``delta`` with the flipped kernel, built the
+    same way; ``cols`` is rebuilt block by block rather than kept from the forward pass.
 
     Parameters
     ----------
@@ -203,35 +198,14 @@ def conv2d_backward(dout, cache: Conv2DCache, need_dx: bool = True):
     dw : ndarray, shape (F, C, KH, KW)
     db : ndarray, shape (F,)
     """
-    xp, w, (sh, sw), (ph, pw) = cache
-    n, c, hp, wp = xp.shape
-    n_filters, _, kh, kw = w.shape
+    xp, w, stride, padding = cache.x_padded, cache.w, cache.stride, cache.padding
     dout = _check_dout(dout, cache)
-    h_out, w_out = dout.shape[2:]
-    cols = xp.transpose(1, 0, 2, 3).reshape(c, n * hp * wp)  # no copy for the fast cache
-    span = cols.shape[1] - (kh - 1) * wp - (kw - 1)
-    dfull = np.zeros((n_filters, n, hp, wp), dtype=dout.dtype)
-    dfull[:, :, :sh * h_out:sh, :sw * w_out:sw] = dout.transpose(1, 0, 2, 3)
-    dfull = dfull.reshape(n_filters, -1)[:, :span]
-    dw = np.empty_like(w)
-    dcols = np.zeros((c, n * hp * wp), dtype=dout.dtype) if need_dx else None
-    part = np.empty((c, span), dtype=dout.dtype) if need_dx else None
-    for u in range(kh):
-        for v in range(kw):
-            shift = u * wp + v
-            dw[:, :, u, v] = dfull @ cols[:, shift:shift + span].T
-            if need_dx:
-                np.matmul(w[:, :, u, v].T, dfull, out=part)
-                dcols[:, shift:shift + span] += part
-    if not need_dx:
-        return None, dw, dout.sum(axis=(0, 2, 3))
-    dx = dcols.reshape(c, n, hp, wp)[:, :, ph:hp - ph, pw:wp - pw].transpose(1, 0, 2, 3)
-    return np.ascontiguousarray(dx), dw, dout.sum(axis=(0, 2, 3))
+    return _kernel_backward(xp, w, stride, padding, dout, need_dx)
 
 
 def _check_dout(dout, cache: Conv2DCache) -> np.ndarray:
     """``dout`` as an array of the cache's dtype, with the forward output's shape."""
-    xp, w, stride, padding = cache
+    xp, w, stride, padding = cache.x_padded, cache.w, cache.stride, cache.padding
     dout = as_float_array(dout, "dout")
     check_ndim(dout, 4, "dout", "(N, F, H_out, W_out)")
     expected = (xp.shape[0], w.shape[0]) + tuple(
@@ -268,7 +242,8 @@ def conv2d_backward_naive(dout, cache: Conv2DCache):
     ``dout`` (N, F, H_out, W_out) and a :class:`Conv2DCache` -> ``dx`` (N, C, H, W),
     ``dw`` (F, C, KH, KW), ``db`` (F,), as :func:`conv2d_backward`.
     """
-    xp, w, (sh, sw), (ph, pw) = cache
+    xp, w = cache.x_padded, cache.w
+    (sh, sw), (ph, pw) = cache.stride, cache.padding
     dout = _check_dout(dout, cache)
     n_filters, _, kh, kw = w.shape
     dxp, dw = np.zeros(xp.shape, dtype=dout.dtype), np.zeros_like(w)

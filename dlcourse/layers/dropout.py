@@ -15,9 +15,17 @@ import numpy as np
 
 from .. import init as _init
 from .._checks import as_float_array
+from typing import NamedTuple
+
 from .base import Layer, check_forward_called
 
-__all__ = ["Dropout"]
+__all__ = ["Dropout", "DropoutCache"]
+
+
+class DropoutCache(NamedTuple):
+    """What the backward pass needs: the mask of the forward pass times :math:`1/(1-p)` (shape of x, or ())."""
+
+    scaled_mask: np.ndarray
 
 
 class Dropout(Layer):
@@ -38,25 +46,25 @@ class Dropout(Layer):
             raise ValueError(f"p must be a probability in [0, 1]; got {p!r}")
         self.p = float(p)
         self.rng = _init.as_generator(rng if rng is not None else seed)
-        self._scaled_mask = None
+        self._cache: DropoutCache | None = None
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
         """In training: ``x * mask / (1 - p)``; in evaluation: ``x`` unchanged."""
         x = as_float_array(x, "x")
         if not training or self.p == 0:
-            self._scaled_mask = np.ones((), dtype=x.dtype)
+            self._cache = DropoutCache(np.ones((), dtype=x.dtype))
             return x
         if self.p == 1:
-            self._scaled_mask = np.zeros_like(x)
+            self._cache = DropoutCache(np.zeros_like(x))
         else:
             keep = self.rng.random(x.shape, dtype=np.float64 if x.dtype == np.float64 else np.float32)
-            self._scaled_mask = (keep >= self.p).astype(x.dtype) / x.dtype.type(1 - self.p)
-        return x * self._scaled_mask
+            self._cache = DropoutCache((keep >= self.p).astype(x.dtype) / x.dtype.type(1 - self.p))
+        return x * self._cache.scaled_mask
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
+    def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray:
         """``dout * mask / (1 - p)`` with the mask of the last forward pass."""
-        check_forward_called(self._scaled_mask, self)
-        return dout * self._scaled_mask
+        check_forward_called(self._cache, self)
+        return dout * self._cache.scaled_mask
 
     def __repr__(self) -> str:
         return f"Dropout(p={self.p})"

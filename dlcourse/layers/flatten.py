@@ -5,9 +5,17 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import as_float_array
+from typing import NamedTuple
+
 from .base import Layer, check_forward_called
 
-__all__ = ["Flatten"]
+__all__ = ["Flatten", "FlattenCache"]
+
+
+class FlattenCache(NamedTuple):
+    """What the backward pass needs: the input's shape (N, C, H, W)."""
+
+    x_shape: tuple
 
 
 class Flatten(Layer):
@@ -19,24 +27,25 @@ class Flatten(Layer):
     """
 
     def __init__(self):
-        self._x_shape = None
+        self._cache: FlattenCache | None = None
 
     def forward(self, x, training: bool = True) -> np.ndarray:
         """``x`` (N, C, H, W) -> (N, C * H * W)."""
         x = as_float_array(x, "x")
         if x.ndim < 2:
             raise ValueError(f"x must have a batch axis and at least one more, (N, ...); got shape {x.shape}")
-        self._x_shape = x.shape if training else None
+        self._cache = FlattenCache(x.shape) if training else None
         return x.reshape(x.shape[0], -1)
 
-    def backward(self, dout) -> np.ndarray:
+    def backward(self, dout, need_dx: bool = True) -> np.ndarray:
         """``dout`` (N, C * H * W) -> ``dx`` (N, C, H, W)."""
-        check_forward_called(self._x_shape, self)
+        check_forward_called(self._cache, self)
+        x_shape = self._cache.x_shape
         dout = as_float_array(dout, "dout")
-        expected = (self._x_shape[0], int(np.prod(self._x_shape[1:])))
+        expected = (x_shape[0], int(np.prod(x_shape[1:])))
         if dout.shape != expected:
             raise ValueError(f"dout must have shape (N, C * H * W) = {expected}; got {dout.shape}")
-        return dout.reshape(self._x_shape)
+        return dout.reshape(x_shape)
 
     def output_shape(self, input_shape: tuple) -> tuple:
         """``(C, H, W)`` -> ``(C * H * W,)``."""

@@ -7,12 +7,17 @@ Input ``(N, C, H, W)`` -> output ``(N, C, H_out, W_out)`` with
 * Max: :math:`\text{out}[n,c,i,j] = \max_{u,v} x[n,c,iS+u,jS+v]`; its gradient goes to
   the maximum only. **Ties:** the first maximum in row-major order inside the window
   (smallest ``u``, then smallest ``v``) gets the whole gradient, as in PyTorch's CPU kernel.
+  **NaN:** as in PyTorch, a NaN takes over from any value (``val > best or isnan(val)``), so a
+  window holding a NaN outputs NaN and its *last* NaN in row-major order gets the gradient.
 * Average: :math:`\text{out}[n,c,i,j] = \frac{1}{K_H K_W}\sum_{u,v} x[n,c,iS+u,jS+v]`;
   each input pixel gets :math:`1/(K_H K_W)` of the gradient of every window that holds it.
 
 When windows overlap (``S < K``) a pixel can receive gradient from several windows;
 both backward passes add those contributions. The ``*_naive`` versions loop over the
-windows; the others use strided views (``sliding_window_view``) and are tested equal.
+windows; the others use strided views and are tested equal: average pooling a
+``sliding_window_view`` of all windows, max pooling one strided slice per window entry
+:math:`(u, v)` (a running comparison over the :math:`K_H K_W` slices forward, one masked
+copy per slice backward).
 """
 
 from __future__ import annotations
@@ -84,7 +89,12 @@ def _out_hw(x_shape, kernel, stride) -> tuple:
 
 
 def max_pool2d_forward(x, kernel_size=2, stride=None):
-    r"""Max pooling forward pass on strided window views.
+    r"""Max pooling forward pass: a running maximum over the :math:`K_H K_W` window entries.
+
+    Entry :math:`(u, v)` of every window is one strided slice
+    ``x[:, :, u::S_H, v::S_W]`` (cut to ``(H_out, W_out)``), so the maximum is
+    :math:`K_H K_W - 1` element-wise comparisons and the argmax is where the entry first
+    equals it (ties and NaN as in PyTorch, see the module docstring).
 
     Parameters
     ----------
@@ -101,25 +111,55 @@ def max_pool2d_forward(x, kernel_size=2, stride=None):
     cache : MaxPoolCache
     """
     x, kernel, stride, out_hw = _prepare(x, kernel_size, stride)
-    flat = _windows(x, kernel, stride, out_hw).reshape(x.shape[:2] + out_hw + (-1,))
-    argmax = flat.argmax(axis=-1)  # the first maximum, as PyTorch
-    out = np.take_along_axis(flat, argmax[..., None], axis=-1)[..., 0]
-    return out, MaxPoolCache(x.shape, argmax, kernel, stride)
+    entries = np.stack(list(_entry_views(x, kernel, stride, out_hw)))  # (KH * KW, N, C, H_out, W_out)
+    out = np.maximum.reduce(entries, axis=0)  # np.maximum propagates NaN, as PyTorch does
+    return out, MaxPoolCache(x.shape, _first_maximum(entries, out), kernel, stride)
+
+
+def _entry_views(x, kernel, stride, out_hw):
+    """Entry ``k = u * KW + v`` of every window, as a strided view (N, C, H_out, W_out) of ``x``."""
+    (kh, kw), (sh, sw), (h_out, w_out) = kernel, stride, out_hw
+    for u in range(kh):
+        for v in range(kw):
+            yield x[:, :, u:u + sh * (h_out - 1) + 1:sh, v:v + sw * (w_out - 1) + 1:sw]
+
+
+def _first_maximum(entries, out) -> np.ndarray:
+    """Index of the first entry equal to ``out`` in each window; with a NaN, of the last NaN."""
+    index_type = np.uint8 if len(entries) <= 256 else np.intp
+    argmax = np.zeros(out.shape, index_type)
+    found = entries[0] == out
+    for k in range(1, len(entries)):
+        first = np.greater(entries[k] == out, found)  # equal to the maximum, and no earlier entry was
+        argmax += first.astype(index_type) * index_type(k)
+        found |= first
+    if np.isnan(out).any():  # a NaN takes over from anything (PyTorch), so the last NaN wins
+        for k in range(len(entries)):
+            argmax[np.isnan(entries[k])] = k
+    return argmax
 
 
 def max_pool2d_backward(dout, cache: MaxPoolCache):
     r"""Max pooling backward pass: route each :math:`\delta[n,c,i,j]` to its window's maximum.
 
-    ``dout`` (N, C, H_out, W_out) -> ``dx`` (N, C, H, W). Overlapping windows that share a
-    maximum add their gradients there (a ``bincount`` over flat pixel indices).
+    ``dout`` (N, C, H_out, W_out) -> ``dx`` (N, C, H, W). For each window entry ``k`` the
+    strided slice of ``dx`` that holds it receives ``dout`` where ``argmax == k``; with
+    overlapping windows (``S < K``) the slices overlap and their gradients add up.
     """
-    (n, c, h, w), argmax, (kh, kw), (sh, sw) = cache
+    (n, c, h, w), argmax, kernel, stride = cache.x_shape, cache.argmax, cache.kernel_size, cache.stride
     dout = _check_dout(dout, cache.x_shape, argmax.shape[2:])
-    rows = np.arange(argmax.shape[2]).reshape(-1, 1) * sh + argmax // kw
-    cols = np.arange(argmax.shape[3]) * sw + argmax % kw
-    pixel = (np.arange(n * c).reshape(n, c, 1, 1) * h + rows) * w + cols
-    dx = np.bincount(pixel.ravel(), weights=dout.ravel(), minlength=n * c * h * w)
-    return dx.reshape(n, c, h, w).astype(dout.dtype, copy=False)
+    h_out, w_out = argmax.shape[2:]
+    tiled = kernel == stride and (h, w) == (h_out * kernel[0], w_out * kernel[1])  # one window per pixel
+    finite = bool(np.isfinite(dout).all())
+    dx = (np.empty if tiled else np.zeros)((n, c, h, w), dtype=dout.dtype)
+    for k, target in enumerate(_entry_views(dx, kernel, stride, (h_out, w_out))):
+        hit = argmax == k
+        part = dout * hit if finite else np.where(hit, dout, 0)  # x 0/1 is exact for finite dout
+        if tiled:
+            target[...] = part
+        else:
+            target += part
+    return dx
 
 
 def max_pool2d_forward_naive(x, kernel_size=2, stride=None):
@@ -131,15 +171,17 @@ def max_pool2d_forward_naive(x, kernel_size=2, stride=None):
         for c in range(x.shape[1]):
             for i in range(h_out):
                 for j in range(w_out):
-                    window = x[n, c, i * sh:i * sh + kh, j * sw:j * sw + kw]
-                    argmax[n, c, i, j] = np.argmax(window)  # row-major, first maximum
+                    window = x[n, c, i * sh:i * sh + kh, j * sw:j * sw + kw].ravel()
+                    nans = np.flatnonzero(np.isnan(window))  # PyTorch: the last NaN wins
+                    argmax[n, c, i, j] = nans[-1] if nans.size else np.argmax(window)  # first maximum
                     out[n, c, i, j] = window.flat[argmax[n, c, i, j]]
     return out, MaxPoolCache(x.shape, argmax, (kh, kw), (sh, sw))
 
 
 def max_pool2d_backward_naive(dout, cache: MaxPoolCache):
     """Max pooling backward with explicit loops: ``dout`` (N, C, H_out, W_out) -> ``dx`` (N, C, H, W)."""
-    x_shape, argmax, (kh, kw), (sh, sw) = cache
+    x_shape, argmax = cache.x_shape, cache.argmax
+    (kh, kw), (sh, sw) = cache.kernel_size, cache.stride
     dout = _check_dout(dout, x_shape, argmax.shape[2:])
     dx = np.zeros(x_shape, dtype=dout.dtype)
     for n, c, i, j in np.ndindex(*dout.shape):
@@ -166,7 +208,8 @@ def avg_pool2d_backward(dout, cache: AvgPoolCache):
     For each kernel position :math:`(u, v)` one strided slice of ``dx`` receives
     :math:`\delta / (K_H K_W)`, so overlapping windows add up.
     """
-    x_shape, (kh, kw), (sh, sw) = cache
+    x_shape = cache.x_shape
+    (kh, kw), (sh, sw) = cache.kernel_size, cache.stride
     h_out, w_out = _out_hw(x_shape, (kh, kw), (sh, sw))
     share = _check_dout(dout, x_shape, (h_out, w_out)) / (kh * kw)
     dx = np.zeros(x_shape, dtype=share.dtype)
@@ -187,7 +230,8 @@ def avg_pool2d_forward_naive(x, kernel_size=2, stride=None):
 
 def avg_pool2d_backward_naive(dout, cache: AvgPoolCache):
     """Average pooling backward with explicit loops: ``dout`` (N, C, H_out, W_out) -> ``dx`` (N, C, H, W)."""
-    x_shape, (kh, kw), (sh, sw) = cache
+    x_shape = cache.x_shape
+    (kh, kw), (sh, sw) = cache.kernel_size, cache.stride
     dout = _check_dout(dout, x_shape, _out_hw(x_shape, (kh, kw), (sh, sw)))
     dx = np.zeros(x_shape, dtype=dout.dtype)
     for n, c, i, j in np.ndindex(*dout.shape):
@@ -215,7 +259,7 @@ class _Pool2D(Layer):
         self._cache = cache if training else None
         return out
 
-    def backward(self, dout):
+    def backward(self, dout, need_dx: bool = True):
         check_forward_called(self._cache, self)
         return self._kernels[3 if self.naive else 1](dout, self._cache)
 

@@ -30,8 +30,8 @@ def plot_activation(activation, *, ax=None, z=None, derivative: bool = True, tit
 
     Parameters
     ----------
-    activation : str or dlcourse.activations.Activation
-        The activation, by name (``"relu"``) or object (``LeakyReLU(alpha=0.1)``).
+    activation : str or dlcourse.activations.ActivationFunction
+        The activation, by name (``"relu"``) or object (``LeakyReLUFunction(alpha=0.1)``).
     ax : matplotlib Axes, optional
     z : array_like, shape (M,), optional
         The inputs (default :data:`DEFAULT_Z`).

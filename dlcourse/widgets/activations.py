@@ -12,21 +12,25 @@ from ._base import Explorer
 
 __all__ = ["ActivationExplorer", "ELEMENTWISE", "activation_for"]
 
-#: The element-wise activations the explorer offers (softmax maps vectors, so it is left out).
-ELEMENTWISE = ("step", "linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "swish", "softplus")
+def _elementwise() -> tuple:
+    from .. import activations
+
+    return tuple(name for name, act in activations.ACTIVATIONS.items() if act.elementwise)
+
+
+#: The element-wise activations the explorer offers, from the registry (softmax maps
+#: vectors, so it is left out).
+ELEMENTWISE = _elementwise()
 
 
 def activation_for(name: str, alpha: float):
-    """The activation object for ``name``, with ``alpha`` for leaky ReLU and ELU."""
+    """The activation object for ``name``, with ``alpha`` for those that take one (leaky ReLU, ELU)."""
     from .. import activations
 
-    if name == "leaky_relu":
-        return activations.LeakyReLU(alpha=alpha)
-    if name == "elu":
-        return activations.ELU(alpha=alpha)
     if name not in ELEMENTWISE:
         raise ValueError(f"name must be one of {ELEMENTWISE}; got {name!r}")
-    return activations.get(name)
+    act = activations.get(name)
+    return activations.get(act, alpha=alpha) if "alpha" in act.params else act
 
 
 class ActivationExplorer(Explorer):

@@ -5,7 +5,7 @@ largest absolute and relative error and exits non-zero on any mismatch. It runs
 from a plain checkout (``PYTHONPATH=.``) on any machine with NumPy and torch.
 
 Each area of the package has a module here (``activations``, ``losses``,
-``layers``, ``optim``, ``conv``) with a function ``comparisons(device)`` that
+``layers``, ``optim``, ``conv``, ``autograd``) with a function ``comparisons(device)`` that
 yields :class:`Comparison` objects; :func:`run` collects them all.
 """
 

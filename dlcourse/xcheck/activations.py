@@ -1,4 +1,7 @@
-"""Every activation against PyTorch: forward values and gradients (our ``vjp`` vs autograd).
+"""Every registered activation against PyTorch: forward values and gradients (our ``vjp`` vs autograd).
+
+The rows come from :data:`dlcourse.activations.ACTIVATIONS`: each entry names its torch
+function (``act.torch``, ``act.torch_kwargs()``), and :func:`torch_function` resolves it.
 
 Inputs are float64, seeded, and include :math:`\\pm 10^4`. Each row compares the forward
 output and the gradient of ``sum(f(z) * dout)`` with respect to ``z``; the softmax rows
@@ -6,6 +9,8 @@ also compare the Jacobian and (log-softmax) the Jacobian-vector product.
 """
 
 from __future__ import annotations
+
+import importlib
 
 import numpy as np
 
@@ -24,25 +29,27 @@ def _inputs(shape=(4, 6)) -> tuple[np.ndarray, np.ndarray]:
     return z, rng.standard_normal(shape)
 
 
-def _torch_pairs(torch):
-    """(label, our activation, torch function) for every activation and non-default parameters."""
-    F = torch.nn.functional
-    return [
-        ("linear", A.linear, lambda t: t * 1),
-        ("sigmoid", A.sigmoid, torch.sigmoid),
-        ("tanh", A.tanh, torch.tanh),
-        ("relu", A.relu, torch.relu),
-        ("leaky_relu", A.leaky_relu, F.leaky_relu),
-        ("leaky_relu(alpha=0.2)", A.LeakyReLU(0.2), lambda t: F.leaky_relu(t, 0.2)),
-        ("elu", A.elu, F.elu),
-        ("elu(alpha=0.5)", A.ELU(0.5), lambda t: F.elu(t, alpha=0.5)),
-        ("swish", A.swish, F.silu),
-        ("softplus", A.softplus, F.softplus),
-        ("softmax(axis=-1)", A.softmax, lambda t: F.softmax(t, dim=-1)),
-        ("softmax(axis=0)", A.Softmax(axis=0), lambda t: F.softmax(t, dim=0)),
-        ("log_softmax(axis=-1)", A.log_softmax, lambda t: F.log_softmax(t, dim=-1)),
-        ("log_softmax(axis=0)", A.LogSoftmax(axis=0), lambda t: F.log_softmax(t, dim=0)),
-    ]
+def instances():
+    """Every registered activation with its default parameters and each of its ``variants``."""
+    for act in A.ACTIVATIONS.values():
+        yield act
+        for params in act.variants:
+            yield A.get(act, **params)
+
+
+def torch_function(torch, act, device: str = "cpu"):
+    """The PyTorch equivalent of ``act``: the function named by ``act.torch`` with ``act.torch_kwargs()``.
+
+    The one place where a dlcourse activation meets its torch counterpart; the tests call it too.
+    """
+    if act.torch is None:
+        raise ValueError(f"activation {act.name!r} names no PyTorch equivalent (its torch attribute is None)")
+    module_name, _, attr = act.torch.rpartition(".")
+    fn = getattr(importlib.import_module(module_name), attr)
+    kwargs = dict(act.torch_kwargs())
+    if act.torch == "torch.heaviside":  # its value at 0 must be a tensor
+        kwargs["values"] = torch.tensor(kwargs["values"], dtype=torch.float64, device=device)
+    return lambda t: fn(t, **kwargs)
 
 
 def _forward_and_grad(torch, fn, z, dout, device):
@@ -53,20 +60,23 @@ def _forward_and_grad(torch, fn, z, dout, device):
 
 
 def comparisons(device: str):
-    """Yield one :class:`Comparison` per activation (and per extra check) on ``device``."""
+    """Yield one :class:`Comparison` per registered activation and variant (and per extra check) on ``device``."""
     import torch
 
     z, dout = _inputs()
-    zt = torch.tensor(z, dtype=torch.float64, device=device)
-    # step: torch.heaviside has no autograd, so only the forward pass is compared
-    yield Comparison("step", A.step(z), torch.heaviside(zt, torch.zeros((), dtype=torch.float64, device=device)))
-    for label, act, fn in _torch_pairs(torch):
+    for act in instances():
+        if act.torch is None:
+            continue
+        fn = torch_function(torch, act, device)
+        if not act.torch_autograd:  # e.g. torch.heaviside: only the forward pass is compared
+            yield Comparison(act.label, act(z), fn(torch.tensor(z, dtype=torch.float64, device=device)))
+            continue
         out, grad = _forward_and_grad(torch, fn, z, dout, device)
-        yield Comparison(label, [act(z), act.vjp(z, dout)], [out, grad])
-        if act.name not in ("softmax", "log_softmax"):
+        yield Comparison(act.label, [act(z), act.vjp(z, dout)], [out, grad])
+        if act.elementwise:
             # the element-wise derivative is the gradient for dout = 1
             _, ones_grad = _forward_and_grad(torch, fn, z, np.ones_like(z), device)
-            yield Comparison(f"{label}.derivative", act.derivative(z), ones_grad)
+            yield Comparison(f"{act.label}.derivative", act.derivative(z), ones_grad)
     yield from _jacobian_rows(torch, device)
 
 
@@ -74,16 +84,17 @@ def _jacobian_rows(torch, device):
     """Per-sample Jacobians of softmax / log-softmax, and the log-softmax JVP."""
     from torch.autograd.functional import jacobian, jvp
 
-    F = torch.nn.functional
     z, v = _inputs((3, 5))
-    for act, fn in ((A.softmax, F.softmax), (A.log_softmax, F.log_softmax)):
+    for act in A.ACTIVATIONS.values():
+        if act.elementwise or act.torch is None:
+            continue
+        fn = torch_function(torch, act, device)
         ours = act.derivative(z)  # shape (N, K, K)
         theirs = torch.stack([
-            jacobian(lambda r: fn(r, dim=-1), torch.tensor(row, dtype=torch.float64, device=device))
-            for row in z
+            jacobian(fn, torch.tensor(row, dtype=torch.float64, device=device)) for row in z
         ])
         yield Comparison(f"{act.name}.derivative (Jacobian)", ours, theirs)
         zt = torch.tensor(z, dtype=torch.float64, device=device)
         vt = torch.tensor(v, dtype=torch.float64, device=device)
-        _, theirs_jvp = jvp(lambda t: fn(t, dim=-1), zt, vt)
+        _, theirs_jvp = jvp(fn, zt, vt)
         yield Comparison(f"{act.name}.jvp", act.jvp(z, v), theirs_jvp)

@@ -9,7 +9,7 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 #: The area modules of ``dlcourse.xcheck``, in the order the table lists them.
-AREAS = ("activations", "losses", "layers", "optim", "conv")
+AREAS = ("activations", "losses", "layers", "optim", "conv", "autograd")
 
 DEFAULT_RTOL = 1e-7
 DEFAULT_ATOL = 1e-9

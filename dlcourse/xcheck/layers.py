@@ -46,22 +46,20 @@ def _dense(torch, device, rng):
                      [out_t, dx_t, lin.weight.grad.T, lin.bias.grad])
 
 
-def _activation_pairs(torch):
-    nn = torch.nn
-    return [
-        ("Linear", L.Linear(), nn.Identity()), ("Sigmoid", L.Sigmoid(), nn.Sigmoid()),
-        ("Tanh", L.Tanh(), nn.Tanh()), ("ReLU", L.ReLU(), nn.ReLU()),
-        ("LeakyReLU(0.2)", L.LeakyReLU(0.2), nn.LeakyReLU(0.2)), ("ELU", L.ELU(), nn.ELU()),
-        ("Swish", L.Swish(), nn.SiLU()), ("Softplus", L.Softplus(), nn.Softplus()),
-        ("Softmax", L.Softmax(), nn.Softmax(dim=-1)), ("LogSoftmax", L.LogSoftmax(), nn.LogSoftmax(dim=-1)),
-        ('Activation("relu")', L.Activation("relu"), nn.ReLU()),
-    ]
+def _activation_pairs(torch, device):
+    """(label, our layer, torch function): every registered activation's generated layer and variant."""
+    from .activations import instances, torch_function
+
+    pairs = [(repr(L.layer_class(act.name)(**act.param_values())), L.layer_class(act.name)(**act.param_values()),
+              torch_function(torch, act, device))
+             for act in instances() if act.torch is not None and act.torch_autograd]
+    return pairs + [('Activation("relu")', L.Activation("relu"), torch.relu)]
 
 
 def _activations(torch, device, rng):
     x, dout = rng.normal(0, 3, size=(4, 6)), rng.normal(size=(4, 6))
     x[0] = [-1e4, -40.0, -1e-3, 2e-3, 40.0, 1e4]
-    for label, ours, theirs in _activation_pairs(torch):
+    for label, ours, theirs in _activation_pairs(torch, device):
         out = ours.forward(x)
         dx = ours.backward(dout)
         out_t, dx_t = _run_torch(torch, theirs, x, dout, device)
