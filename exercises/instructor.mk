@@ -3,14 +3,14 @@
 # Every nbgrader command runs inside exercises/, the course root (gradebook: exercises/gradebook.db).
 #
 #   make assignments                   generate every assignment into exercises/release/
-#   make autograde                     autograde every submission in exercises/submitted/
+#   make autograde                     dlcourse-grade every submission in exercises/submitted/ (as root)
 #   make feedback                      feedback HTML into exercises/feedback/<student>/<assignment>/
 #   make grades                        export every grade to exercises/grades.csv
 #   make roster ROSTER=students.csv    import students (columns id,first_name,last_name,email)
 #   make zip-collect ASSIGNMENT=ex01_perceptron   collect an LMS download from
 #                                      exercises/downloaded/<assignment>/archive/ into submitted/
 #   make due ASSIGNMENT=... DUE="2026-01-10 17:00:00 UTC"   set a due date (late penalty: 10 %/day)
-#   make regrade ASSIGNMENT=... [STUDENT=id]   autograde again after a fix (--force)
+#   make regrade ASSIGNMENT=... [STUDENT=id]   grade again with dlcourse-grade after a fix
 #   make return-feedback               copy feedback to exercises/feedback_to_return/<assignment>/<student>.html
 #   make exercise-sources              rebuild exercises/source/ from exercises/make_sources.py
 #   make formgrader                    start Jupyter in exercises/ to grade written answers
@@ -36,10 +36,16 @@ assignments: $(STAMP)
 	  echo "== generate $$a"; ($(NBGRADER) generate_assignment $$a --force) || exit 1; done
 	@echo "Released notebooks: $(EXERCISES)/release/<assignment>/<assignment>.ipynb"
 
+# Autograding is dlcourse-grade's (sandboxed, verified outside the kernel, as root for the
+# sandbox); stock `nbgrader autograde` would run learner code unsandboxed and record the
+# in-kernel scores, so no target here calls it.
+DLCOURSE_GRADE = cd $(EXERCISES) && $(BIN)/dlcourse-grade autograde
+JOBS_GRADE     ?= 2
+
 autograde: $(STAMP)
 	@for a in $(EXERCISE_IDS); do \
 	  if ls -d $(EXERCISES)/submitted/*/$$a >/dev/null 2>&1; then \
-	    echo "== autograde $$a"; ($(NBGRADER) autograde $$a) || exit 1; \
+	    echo "== dlcourse-grade $$a"; ($(DLCOURSE_GRADE) $$a --jobs $(JOBS_GRADE)) || exit 1; \
 	  else echo "== $$a: no submissions"; fi; done
 
 feedback: $(STAMP)
@@ -65,7 +71,7 @@ due: $(STAMP)
 
 regrade: $(STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make regrade ASSIGNMENT=ex01_perceptron [STUDENT=id]"; exit 2; }
-	$(NBGRADER) autograde $(ASSIGNMENT) --force $(if $(STUDENT),--student $(STUDENT))
+	$(DLCOURSE_GRADE) $(ASSIGNMENT) --jobs $(JOBS_GRADE) $(if $(STUDENT),--student $(STUDENT))
 
 return-feedback: feedback
 	@for f in $(EXERCISES)/feedback/*/*/*.html; do \

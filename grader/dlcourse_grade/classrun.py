@@ -24,7 +24,8 @@ from pathlib import Path
 
 from .course import Course, assignment_spec, find_submissions
 from .gradebook import apply_late_penalties, record_student
-from .pipeline import StudentResult, StudentTask, grade_student
+from .pipeline import StudentResult, StudentTask, grade_student, zero_parts
+from .results import Flag, FlagKind, NotebookResult
 from .sandbox import Isolation, Limits, detect, make_base, slot_user
 
 __all__ = ["ClassResult", "run_class", "student_seed", "load_secret"]
@@ -106,6 +107,11 @@ def _work(task: StudentTask) -> StudentResult:
 
 
 def _write_outputs(course: Course, assignment: str, result: StudentResult, spec) -> None:
+    if not result.notebooks:  # the worker died: every notebook at 0, flagged, rather than an older grade
+        why = (result.error or "grader error").splitlines()[0]
+        result.notebooks = [NotebookResult(nb.name, f"grader error: {why}", zero_parts(nb, why),
+                                           [Flag(FlagKind.VERIFICATION, why, for_instructor=True)])
+                            for nb in spec.notebooks]
     record_student(course.db_url, course.course_id, assignment, result)
     apply_late_penalties(course.db_url, course.config, assignment, result)
     dest = course.path("autograded", result.student, assignment)
@@ -124,16 +130,27 @@ def _write_outputs(course: Course, assignment: str, result: StudentResult, spec)
     (report_dir / f"{result.student}.json").write_text(json.dumps(data, indent=1, default=str, sort_keys=True))
 
 
+def _timestamp(course: Course, folder: Path) -> tuple[object, tuple]:
+    """The submission's ``timestamp.txt`` as nbgrader reads it; one it cannot read is no timestamp and a flag."""
+    try:
+        return course.coursedir.get_existing_timestamp(str(folder)), ()
+    except Exception as exc:  # noqa: BLE001 - learner-made file: any failure to parse it is theirs
+        return None, (Flag(FlagKind.SUBMISSION, f"timestamp.txt could not be read ({type(exc).__name__}): "
+                                                "graded as if not late"),)
+
+
 def _tasks(course: Course, assignment: str, students, limits, iso, secret, verify, base) -> tuple[list, object]:
     spec = assignment_spec(course, assignment)
     extra_ro, extra_path = package_locations()
     tasks = []
+    root = str(Path(course.coursedir.format_path(course.coursedir.submitted_directory, ".", ".")).resolve())
     for s in find_submissions(course, assignment, students):
         folder = course.path("submitted", s, assignment)
-        ts = course.coursedir.get_existing_timestamp(str(folder))
+        ts, notes = _timestamp(course, folder)
         tasks.append(StudentTask(s, assignment, spec, str(folder), iso, limits, base=str(base),
                                  extra_ro=tuple(extra_ro), extra_path=extra_path,
-                                 seed=student_seed(secret, assignment, s), verify=verify, timestamp=ts))
+                                 seed=student_seed(secret, assignment, s), verify=verify, timestamp=ts,
+                                 notes=notes, submitted_root=root))
     return tasks, spec
 
 

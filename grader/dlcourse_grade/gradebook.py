@@ -50,19 +50,18 @@ def _record(db_url: str, course_id: str, assignment: str, result) -> None:
             else:
                 gb.update_or_create_submission(assignment, result.student)
             for nbr in result.notebooks:
-                if nbr.status.startswith("grader error"):
-                    continue  # leave the gradebook as it was; the run reports the failure
+                failed = nbr.status.startswith("grader error")  # fail closed: 0 and flagged, never an older score
                 for part in nbr.parts:
                     grade = gb.find_grade(part.grade_id, nbr.name, assignment, result.student)
-                    grade.auto_score = part.score
-                    grade.needs_manual_grade = grade.manual_score is not None or part.score is None
+                    grade.auto_score = 0.0 if failed and part.score is not None else part.score
+                    grade.needs_manual_grade = failed or grade.manual_score is not None or part.score is None
                 for gid, text in nbr.comments.items():
                     try:
                         gb.find_comment(gid, nbr.name, assignment, result.student).auto_comment = text
                     except MissingEntry:
                         continue
                 sub = gb.find_submission_notebook(nbr.name, assignment, result.student)
-                sub.flagged = bool(nbr.flag_for_instructor)
+                sub.flagged = bool(nbr.flag_for_instructor or failed)
             gb.db.commit()
         except Exception:
             gb.db.rollback()

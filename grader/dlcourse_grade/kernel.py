@@ -30,7 +30,7 @@ from pathlib import Path
 import tenacity
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.exceptions import CellExecutionComplete, CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import from_dict
 from nbgrader import utils as nbutils
 from nbgrader.preprocessors import Execute
@@ -63,6 +63,7 @@ class RunResult:
     truncated: bool = False
     seconds: float = 0.0
     infra_error: str | None = None
+    malformed: int = 0  # kernel messages dropped because they were not shaped like Jupyter messages
 
 
 def death_reason(returncode: int | None) -> str:
@@ -95,6 +96,30 @@ class CappedClient(NotebookClient):
         self.output_limit = output_limit
         self.budget = output_limit
         self.truncated = False
+        self.malformed = 0
+        self.store_widget_state = False
+
+    def process_message(self, msg, cell, cell_index):
+        """nbclient's handling of one kernel message, for a kernel the learner controls.
+
+        A message that is not shaped like a Jupyter message (the learner's code can send
+        anything on the iopub socket) is dropped and counted, never raised; comm and
+        widget messages are dropped (grading keeps no widget state, so a stream of them
+        costs no memory).
+        """
+        if not (isinstance(msg, dict) and isinstance(msg.get("msg_type"), str)
+                and isinstance(msg.get("content"), dict)):
+            self.malformed += 1
+            return None
+        if msg["msg_type"].startswith("comm"):
+            return None
+        try:
+            return super().process_message(msg, cell, cell_index)
+        except CellExecutionComplete:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            self.malformed += 1
+            return None
 
     def output(self, outs, msg, display_id, cell_index):
         out = super().output(outs, msg, display_id, cell_index)
@@ -130,6 +155,7 @@ class NotebookRunner:
         self.env = clean_env(ws, env)
         self.events: list[CellEvent] = []
         self.truncated = False
+        self.malformed = 0
         self.infra_error: str | None = None
 
     async def _start(self) -> CappedClient:
@@ -276,12 +302,19 @@ class NotebookRunner:
                 restarts += 1
             except TimeoutError:
                 pass
+            except Exception as exc:  # noqa: BLE001 - what the learner's kernel sent broke the client
+                await self._stop(client)
+                self._record(at[0] if at[0] is not None else start, "KernelProtocolError",
+                             f"the kernel sent messages that could not be read ({type(exc).__name__})", bad)
+                restarts += 1
             finally:
                 self.truncated |= client.truncated
+                self.malformed += client.malformed
                 await self._stop(client)
             start = max(start, at[1], at[0] + 1 if at[0] in bad else 0)
         self.truncated |= cap_notebook(self.nb, self.limits.output_bytes)
-        return RunResult(self.nb, self.events, self.truncated, time.monotonic() - t0, self.infra_error)
+        return RunResult(self.nb, self.events, self.truncated, time.monotonic() - t0, self.infra_error,
+                         self.malformed)
 
 
 def _is_launcher(p) -> bool:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from nbformat.notebooknode import NotebookNode, from_dict
 
+from .html import clean_html, clean_markdown, inert_svg
+
 __all__ = ["MARKER", "output_size", "cap_output", "cap_notebook", "defuse"]
 
 MARKER = "[dlcourse-grade: output truncated, more than {limit} bytes of output in this notebook]"
@@ -61,24 +63,28 @@ def cap_output(out: dict, remaining: int, limit: int) -> NotebookNode:
                       "data": {"text/plain": plain[:room] + ("\n" if plain[:room] else "") + _marker(limit)}})
 
 
-_ACTIVE = ("<script", "javascript:", "onerror=", "onload=", "onclick=", "onmouseover=", "<iframe", "<object",
-           "<embed", "srcdoc=")
-
-
 def defuse(out: dict) -> dict:
-    """Remove active content (JavaScript, script-bearing HTML or SVG) from a display output.
+    """Make a display output inert: no JavaScript, HTML through the allow-list of :mod:`.html`, SVG only if inert.
 
     The autograded notebook is shown to instructors in formgrader; a learner's
-    ``display(Javascript(...))`` must not run there with the instructor's rights.
+    ``display(Javascript(...))`` or ``HTML('<img onerror=...>')`` must not run there
+    with the instructor's rights.
     """
     data = out.get("data")
     if not isinstance(data, dict):
         return out
     for mime in list(data):
-        text = _text(data[mime]).lower() if not isinstance(data[mime], dict) else ""
-        risky = mime in ("application/javascript", "text/javascript") or mime.endswith("+javascript")
-        risky |= mime in ("text/html", "image/svg+xml") and any(a in text for a in _ACTIVE)
-        if risky:
+        value = data[mime]
+        if mime in ("application/javascript", "text/javascript") or mime.endswith("+javascript") \
+                or mime.startswith("application/vnd.jupyter.widget"):
+            del data[mime]
+        elif mime == "text/html":
+            data[mime] = clean_html(_text(value))
+        elif mime == "text/markdown":
+            data[mime] = clean_markdown(_text(value))
+        elif mime == "image/svg+xml" and not inert_svg(_text(value)):
+            del data[mime]
+        elif "html" in mime or "script" in mime:  # any other markup a frontend might render
             del data[mime]
     if not data:
         data["text/plain"] = "[dlcourse-grade: active content removed]"

@@ -23,7 +23,7 @@ from .sandbox import Isolation, Limits
 from .steps import GRADE, SANITIZE, NotebookJob, run_steps
 from .submission import locate
 
-__all__ = ["PartResult", "NotebookResult", "StudentResult", "StudentTask", "grade_student"]
+__all__ = ["PartResult", "NotebookResult", "StudentResult", "StudentTask", "grade_student", "zero_parts"]
 
 
 @dataclass
@@ -43,9 +43,23 @@ class StudentTask:
     seed: int | None = None
     verify: bool = True
     timestamp: object = None
+    notes: tuple = ()          # flags found before grading (an unreadable timestamp.txt)
+    submitted_root: str = ""   # the course's submitted/ folder (links above the submission are refused)
 
 
-def _zero_parts(spec: NotebookSpec, reason: str) -> list[PartResult]:
+def _through_link(folder: Path, root: Path | None) -> bool:
+    """Is ``folder``, or a folder between it and ``root`` (``submitted/``), a symbolic link?"""
+    here = folder
+    while True:
+        if here.is_symlink():
+            return True
+        if root is None or here == root or here.parent == here:
+            return False
+        here = here.parent
+
+
+def zero_parts(spec: NotebookSpec, reason: str) -> list[PartResult]:
+    """Every grade cell of ``spec`` at 0 points with ``reason``."""
     return [PartResult(c.grade_id, float(c.points or 0), 0.0, 0.0, reason=reason) for c in spec.cells if c.grade]
 
 
@@ -53,8 +67,13 @@ def _grade_notebook(task: StudentTask, spec: NotebookSpec, path: Path | None, no
     """The steps of :mod:`.steps` on one notebook: sanitise, then execute, score and verify."""
     if path is None:
         return NotebookResult(spec.name, "missing: no notebook submitted",
-                              _zero_parts(spec, "no notebook submitted"),
+                              zero_parts(spec, "no notebook submitted"),
                               [Flag(FlagKind.SUBMISSION, "notebook missing")])
+    size = path.stat().st_size
+    if size > task.limits.notebook_bytes:
+        why = (f"ungradable: the notebook file is {size / 1024 ** 2:.0f} MB, more than the "
+               f"{task.limits.notebook_bytes / 1024 ** 2:.0f} MB read (clear its outputs and submit again)")
+        return NotebookResult(spec.name, why, zero_parts(spec, why), [Flag(FlagKind.SUBMISSION, why)])
     job = NotebookJob(task, spec, path.read_bytes())
     if note:
         job.flag(FlagKind.SUBMISSION, note)
@@ -63,7 +82,7 @@ def _grade_notebook(task: StudentTask, spec: NotebookSpec, path: Path | None, no
             warnings.simplefilter("ignore")  # nbformat's notes on the repaired notebook's ids
             run_steps(job, SANITIZE)
     except Ungradable as exc:
-        return NotebookResult(spec.name, str(exc), _zero_parts(spec, str(exc)),
+        return NotebookResult(spec.name, str(exc), zero_parts(spec, str(exc)),
                               [Flag(FlagKind.REPAIR, str(exc))] + [f for f in job.flags if f.kind == FlagKind.SUBMISSION])
     run_steps(job, GRADE)
     result = job.result
@@ -74,15 +93,20 @@ def _grade_notebook(task: StudentTask, spec: NotebookSpec, path: Path | None, no
 
 def grade_student(task: StudentTask) -> StudentResult:
     """Grade every notebook of one student; any failure becomes this student's outcome."""
-    result = StudentResult(task.student, task.timestamp)
+    result = StudentResult(task.student, task.timestamp, extra_flags=list(task.notes))
     try:
+        if _through_link(Path(task.submitted), Path(task.submitted_root) if task.submitted_root else None):
+            why = "ungradable: the submission folder is a symbolic link (not the student's own files)"
+            result.notebooks = [NotebookResult(nb.name, why, zero_parts(nb, why), [Flag(FlagKind.SUBMISSION, why)])
+                                for nb in task.spec.notebooks]
+            return result
         paths, notes = locate(Path(task.submitted), task.spec)
         for spec in task.spec.notebooks:
             try:
                 result.notebooks.append(_grade_notebook(task, spec, paths[spec.name], notes.get(spec.name, "")))
             except Exception as exc:  # noqa: BLE001 - a grader bug on one notebook costs only that notebook
                 reason = f"grader error: {type(exc).__name__}: {exc}"
-                result.notebooks.append(NotebookResult(spec.name, reason, _zero_parts(spec, reason),
+                result.notebooks.append(NotebookResult(spec.name, reason, zero_parts(spec, reason),
                                                        [Flag(FlagKind.VERIFICATION, reason)]))
                 result.error = reason + "\n" + traceback.format_exc()
     except Exception as exc:  # noqa: BLE001

@@ -17,10 +17,28 @@ import numpy as np
 from dlcourse.checks.callables import FunctionSpec
 from dlcourse.checks.judge import Outcome
 
-__all__ = ["Unreadable", "encode_input", "decode_output", "read_json", "outcome_from"]
+__all__ = ["Budget", "Unreadable", "encode_input", "decode_output", "read_json", "outcome_from"]
 
 MAX_JSON_BYTES = 20 * 1024 ** 2
 MAX_ARRAY_ITEMS = 5_000_000
+
+
+class Budget:
+    """How many bytes of returned arrays the grader still loads from one verification run.
+
+    Every reference to an array file costs its size, so a reply that names one large
+    file a thousand times is refused once the budget is spent, before it is loaded.
+    """
+
+    def __init__(self, nbytes: int):
+        self.left = int(nbytes)
+
+    def take(self, nbytes: int) -> bool:
+        if nbytes > self.left:
+            self.left = -1  # spent: nothing more is loaded from this run
+            return False
+        self.left -= nbytes
+        return True
 
 
 class Unreadable:
@@ -59,7 +77,7 @@ def encode_input(value, store: Path, counter: list[int]):
     raise TypeError(f"cannot send a {type(value).__name__} to the sandbox")
 
 
-def _load_npy(path: Path):
+def _load_npy(path: Path, budget: Budget | None = None):
     if not path.is_file() or path.is_symlink():
         return Unreadable("missing array")
     with open(path, "rb") as f:
@@ -69,25 +87,28 @@ def _load_npy(path: Path):
             shape, _, dtype = read[version](f)
         except (ValueError, OSError, KeyError):
             return Unreadable("unreadable array")
-    if dtype.hasobject or int(np.prod(shape, dtype=np.int64)) > MAX_ARRAY_ITEMS:
+    items = int(np.prod(shape, dtype=np.int64))
+    if dtype.hasobject or items > MAX_ARRAY_ITEMS:
         return Unreadable(f"array of dtype {dtype} and shape {shape}")
+    if budget is not None and not budget.take(items * dtype.itemsize):
+        return Unreadable("returned arrays beyond what the grader reads from one run")
     try:
         return np.load(path, allow_pickle=False)
     except (ValueError, OSError):
         return Unreadable("unreadable array")
 
 
-def decode_output(v, out: Path, depth: int = 0):
-    """A returned value from the runner's JSON (untrusted: strict types, no pickle, no eval)."""
+def decode_output(v, out: Path, depth: int = 0, budget: Budget | None = None):
+    """A returned value from the runner's JSON (untrusted: strict types, no pickle, no eval, bounded bytes)."""
     if depth > 10 or not isinstance(v, dict) or len(v) != 1:
         return Unreadable("malformed value")
     (key, val), = v.items()
     name_ok = isinstance(val, str) and val.replace("_", "").isalnum()
     if key in ("nd", "np") and name_ok:
-        a = _load_npy(out / f"{val}.npy")
+        a = _load_npy(out / f"{val}.npy", budget)
         return a[()] if key == "np" and isinstance(a, np.ndarray) and a.ndim == 0 else a
     if key in ("tuple", "list") and isinstance(val, list):
-        items = [decode_output(x, out, depth + 1) for x in val[:1000]]
+        items = [decode_output(x, out, depth + 1, budget) for x in val[:1000]]
         return tuple(items) if key == "tuple" else items
     if key == "int" and isinstance(val, str) and len(val) < 400:
         try:
@@ -121,7 +142,7 @@ def _text_list(v, n: int = 10) -> tuple[str, ...]:
     return tuple(str(x)[:500] for x in v[:n]) if isinstance(v, list) else ()
 
 
-def outcome_from(data, out: Path):
+def outcome_from(data, out: Path, budget: Budget | None = None):
     """A :class:`dlcourse.checks.judge.Outcome` from one case's JSON record."""
     if not isinstance(data, dict):
         return Outcome(error="RuntimeError: malformed result from the verification run")
@@ -130,6 +151,6 @@ def outcome_from(data, out: Path):
     delegated = None
     if error and "dlcourse" in error and ("ImportError" in error or "ModuleNotFoundError" in error):
         delegated = "it imports dlcourse (which graded code cannot use)"
-    return Outcome(value=decode_output(data.get("value"), out) if error is None else None, error=error,
+    return Outcome(value=decode_output(data.get("value"), out, budget=budget) if error is None else None, error=error,
                    warnings=_text_list(data.get("warnings")), mutated=_text_list(data.get("mutated")),
                    delegated=delegated, stderr=str(data.get("stderr", ""))[:2000])

@@ -72,6 +72,7 @@ class StudentResult:
     timestamp: object = None
     notebooks: list[NotebookResult] = field(default_factory=list)
     error: str | None = None
+    extra_flags: list[Flag] = field(default_factory=list)  # about the submission as a whole
 
     @property
     def score(self) -> float:
@@ -83,7 +84,7 @@ class StudentResult:
 
     @property
     def flags(self) -> list[Flag]:
-        return [f for nb in self.notebooks for f in nb.flags]
+        return list(self.extra_flags) + [f for nb in self.notebooks for f in nb.flags]
 
 
 def summarize(text: str, limit: int = 300) -> str:

@@ -52,7 +52,10 @@ class Limits:
     ``nproc`` the most processes and threads the slot user may run, ``output_bytes``
     the most output kept per notebook (rich output included), ``notebook_timeout``
     the wall-clock budget of one notebook, ``max_restarts`` how many times a dead
-    kernel is restarted before the rest of the notebook is given up.
+    kernel is restarted before the rest of the notebook is given up, ``notebook_bytes``
+    the largest submitted notebook file that is read at all (a larger one is ungradable
+    before it is parsed), ``reply_bytes`` the most array data the grader loads from one
+    verification run (however often the reply refers to the same file).
     """
 
     cell_timeout: float = 60.0
@@ -65,6 +68,8 @@ class Limits:
     notebook_timeout: float = 900.0
     max_restarts: int = 12
     call_timeout: float = 30.0
+    notebook_bytes: int = 20 * 1024 ** 2
+    reply_bytes: int = 256 * 1024 ** 2
 
 
 @dataclass(frozen=True)

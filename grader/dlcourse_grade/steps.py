@@ -16,6 +16,8 @@ DropUnknownIds        ours     grade ids the gradebook does not know are dropped
 DeduplicateIds        nbgrader the last copy of a duplicated grade id is the graded one
 RestoreCells          ours     cells reset to the gradebook's record; stripped metadata
                                re-tagged by content; deleted cells put back in place
+DefuseMarkdown        ours     the learner's markdown made inert (no script, handler, frame or
+                               ``javascript:`` link reaches formgrader or the feedback)
 OverwriteCells        nbgrader points, cell types, locked sources and checksums from the
                                record (read from the assignment's record, not the database:
                                workers open no database)
@@ -37,6 +39,7 @@ Warnings nbgrader's preprocessors log (a changed checksum, a duplicated id) beco
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +55,7 @@ from nbgrader import utils as nbutils
 
 from . import repair as _repair
 from .course import NotebookSpec
+from .html import SAFE_IMAGE_TYPES, clean_markdown
 from .kernel import RunResult, run_notebook
 from .results import Flag, FlagKind, NotebookResult, PartResult, summarize
 from .sandbox import Workspace, slot_user
@@ -191,6 +195,42 @@ def restore_cells(job: NotebookJob) -> None:
         job.flag(FlagKind.REPAIR, text)
 
 
+def _loose(text: str) -> str:
+    return re.sub(r"\s*/?>", ">", text.replace('"', "").replace("'", ""))
+
+
+def defuse_markdown(job: NotebookJob) -> None:
+    """The learner's markdown (written answers, added cells) made inert for formgrader and feedback.
+
+    Raw HTML goes through :func:`.html.clean_markdown`'s allow-list, ``javascript:``/``data:``
+    links are neutralised, attachments keep only raster images. Locked cells are the
+    instructor's (restored from the record) and stay as they are.
+    """
+    record = job.spec.by_id()
+    changed = 0
+    for cell in job.nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        spec = record.get(_repair.grade_id(cell) or "")
+        if spec is not None and spec.locked:
+            continue
+        clean = clean_markdown(cell.source)
+        attachments = cell.get("attachments")
+        if isinstance(attachments, dict):
+            kept = {name: {m: v for m, v in (bundle or {}).items() if m in SAFE_IMAGE_TYPES}
+                    for name, bundle in attachments.items() if isinstance(bundle, dict)}
+            kept = {k: v for k, v in kept.items() if v}
+            if kept != attachments:
+                cell["attachments"] = kept
+                changed += 1
+        if clean != cell.source:
+            if _loose(clean) != _loose(cell.source):  # more than bleach's spelling of a harmless tag
+                changed += 1
+            cell.source = clean
+    if changed:
+        job.flag(FlagKind.REPAIR, f"active HTML or links removed from {changed} markdown cell(s)")
+
+
 def set_kernelspec(job: NotebookJob) -> None:
     job.nb.metadata["kernelspec"] = dict(_repair.KERNELSPEC)
 
@@ -213,6 +253,8 @@ def execute_in_sandbox(job: NotebookJob) -> None:
         job.flag(FlagKind.LIMIT, f"cell {e.index + 1}: {e.reason}")
     if job.run.truncated:
         job.flag(FlagKind.LIMIT, f"output truncated to {task.limits.output_bytes} bytes")
+    if job.run.malformed:
+        job.flag(FlagKind.LIMIT, f"{job.run.malformed} malformed kernel message(s) ignored")
 
 
 def _first_line(out) -> str:
@@ -258,6 +300,7 @@ SANITIZE = (
     drop_unknown_ids,
     NbgraderStep(DeduplicateIds, flag_warnings=False),  # drop_unknown_ids has named the duplicates
     restore_cells,
+    defuse_markdown,
     NbgraderStep(OverwriteCellsFromRecord),
     set_kernelspec,
     NbgraderStep(ClearOutput),

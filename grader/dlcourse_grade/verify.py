@@ -45,7 +45,7 @@ from dlcourse.checks.verdict import Outcome
 from . import hidden
 from .detectors import DETECTORS, Evidence
 from .kernel import death_reason
-from .protocol import encode_input, outcome_from
+from .protocol import Budget, encode_input, outcome_from
 from .results import Flag, FlagKind, summarize
 from .sandbox import Workspace, clean_env, command_prefix, python_roots, slot_user
 from .similarity import learner_function
@@ -279,11 +279,11 @@ def run_parts(task, cells: list[str], parts: list, seed: int) -> tuple[dict, lis
             os.chmod(p, 0o644)
         run = PartsRun(task, ws, cells, jobs)
         raw = run.run()
-        results = {}
+        results, budget = {}, Budget(task.limits.reply_bytes)
         for k in range(len(parts)):
             r = raw.get(k)
             if isinstance(r, dict) and isinstance(r.get("outcomes"), list) and len(r["outcomes"]) == len(all_cases[k]):
-                results[k] = [outcome_from(o, ws.run / "out") for o in r["outcomes"]]
+                results[k] = [outcome_from(o, ws.run / "out", budget) for o in r["outcomes"]]
             elif isinstance(r, dict) and "missing" in r:
                 results[k] = f"NameError: {str(r['missing'])[:200]}"
             else:
