@@ -163,3 +163,19 @@ def test_every_registered_detector_has_its_own_module_and_a_flag_kind():
     mods = [type(d).__module__ for d in detectors.DETECTORS]
     assert len(set(mods)) == len(mods) and all(m.startswith("dlcourse_grade.detectors.") for m in mods)
     assert all(isinstance(d.kind, FlagKind) and d.stage in ("code", "result") for d in detectors.DETECTORS)
+
+
+def test_a_verification_that_fails_is_zero_and_flagged_not_a_grader_error(monkeypatch):
+    """Whatever breaks the verification run, the part scores 0 with a flag naming why; nothing is raised."""
+    def broken_run_parts(task, cells, parts, seed):
+        raise verify.VerificationUnavailable("the sandbox ended before any learner code ran")
+
+    monkeypatch.setattr(verify, "run_parts", broken_run_parts)
+    part = assignments.get_part("step_matches_reference")
+    nb = new_notebook(cells=[_cell("code", "def step(z):\n    return z", "step_solution", solution=True),
+                             _cell("code", "checks.check(...)", part.grade_id, grade=True, locked=True, points=1.0)])
+    result = NotebookResult("ex01_perceptron", "graded", [PartResult(part.grade_id, 1.0, 1.0, 1.0)])
+    verify.verify_notebook(_Task(), _spec(nb), nb, result)
+    assert (result.parts[0].score, result.parts[0].verified) == (0.0, 0.0)
+    assert [f.kind for f in result.flags] == [FlagKind.VERIFICATION] and result.flag_for_instructor
+    assert "sandbox ended" in result.parts[0].reason

@@ -315,7 +315,15 @@ def verify_notebook(task, spec, nb, result) -> None:
     if not parts:
         return
     cells = learner_cells(nb, {p.function for p in parts})
-    got, cases, setup_errors = run_parts(task, cells, parts, task.seed)
+    try:
+        got, cases, setup_errors = run_parts(task, cells, parts, task.seed)
+    except Exception as exc:  # noqa: BLE001 - any failure is an outcome: 0 for the part, flagged, never kept
+        why = f"verification failed ({type(exc).__name__}: {str(exc)[:200]})"
+        result.flags.append(Flag(FlagKind.VERIFICATION, why, for_instructor=True))
+        for pr in result.parts:
+            if pr.grade_id in {p.grade_id for p in parts}:
+                pr.verified, pr.score, pr.reason = 0.0, 0.0, why
+        return
     result.flags += [Flag(FlagKind.VERIFICATION, f"verification: {e}") for e in setup_errors
                      if "KernelDied" in e or "skipped" in e]
     by_id = {p.grade_id: p for p in result.parts}
