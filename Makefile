@@ -12,10 +12,12 @@ JOBS ?= 2
 
 include exercises/instructor.mk
 
-.PHONY: help venv book book-clean test test-fast bench assignments autograde feedback grades clean
+.PHONY: help venv book book-clean learner-repo test test-fast bench assignments autograde feedback grades clean
 
 help:
-	@echo "make book        build the HTML book into _build/html (executes every chapter, cached)"
+	@echo "make book        build the HTML book into _build/html (executes every chapter, cached),"
+	@echo "                 with the learner wheel at _build/html/wheel/ (publish the folder as is)"
+	@echo "make learner-repo  the student notebooks + requirements.txt in _build/learner-repo (nbgitpuller, Binder)"
 	@echo "make test        run the whole test suite (builds the book once and shares it)"
 	@echo "make bench       benchmark table against PyTorch and nbgrader -> benchmarks/results.md"
 	@echo "make assignments / autograde / feedback / grades   the instructor workflow (see README)"
@@ -44,8 +46,19 @@ RELEASED := $(foreach a,$(EXERCISE_IDS),exercises/release/$(a)/$(a).ipynb)
 $(RELEASED): exercises/release/%.ipynb: exercises/source/%.ipynb | $(STAMP)
 	cd exercises && $(BIN)/nbgrader generate_assignment $(firstword $(subst /, ,$*)) --force --log-level=WARN
 
+# The build also writes the learner wheel to _build/html/wheel/dlcourse-<version>-py3-none-any.whl
+# (_ext/learner_wheel.py; rebuilt only when dlcourse/ or pyproject.toml changed), the address that
+# every notebook's install cell names; html.baseurl in _config.yml is the book's public URL.
 book: $(STAMP) $(RELEASED)
 	$(BIN)/jupyter-book build . --builder html --warningiserror --keep-going
+
+# A folder to publish as the learners' own repository: the released notebooks only, and a
+# requirements.txt that installs dlcourse from the book. For nbgitpuller links on a JupyterHub
+# (exercises/README.md) or a Binder that has nothing of the instructor's.
+learner-repo: $(STAMP) $(RELEASED)
+	rm -rf _build/learner-repo && mkdir -p _build/learner-repo
+	cp $(RELEASED) _build/learner-repo/
+	$(BIN)/python exercises/make_sources.py --learner-repo _build/learner-repo
 
 book-clean:
 	rm -rf _build

@@ -2,6 +2,7 @@
 
     python exercises/make_sources.py            # write exercises/source/<a>/<a>.ipynb and exercises/pages/<a>.md
     python exercises/make_sources.py --check    # exit 1 if a committed notebook or page is out of date
+    python exercises/make_sources.py --learner-repo DIR   # requirements.txt + README.md of a student-only repo
 
 Each content module gives the notebook as a list of cells (markdown, given code, the
 learner's functions with their solutions, written answers). Test cells are generated
@@ -18,6 +19,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import yaml
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
@@ -27,6 +29,9 @@ from dlcourse.checks import assignments  # noqa: E402
 
 SOURCE = HERE / "source"
 PAGES = HERE / "pages"
+CONFIG = HERE.parent / "_config.yml"
+#: what a notebook's imports need beyond NumPy: module -> extra of the ``dlcourse`` wheel
+EXTRAS = {"sympy": "sympy", "matplotlib": "plot", "ipywidgets": "plot", "tqdm": "plot", "torch": "torch"}
 
 
 from notebook_content import Given, Markdown, Solution, Written  # noqa: E402
@@ -54,6 +59,72 @@ def test_source(grade_id: str) -> str:
     ])
 
 
+def book_url(config: Path = CONFIG) -> str:
+    """The book's public URL: ``html.baseurl`` of ``_config.yml``, the one place it is set."""
+    url = ((yaml.safe_load(config.read_text()) or {}).get("html") or {}).get("baseurl") or ""
+    if not url.startswith(("https://", "http://")):
+        raise ValueError(f"{config}: html.baseurl must be the book's public URL, got {url!r}")
+    return url.rstrip("/") + "/"
+
+
+def binder_url(path: str, config: Path = CONFIG) -> str:
+    """A Binder link that opens ``path`` (relative to the learner's home in the Binder image, see binder/)."""
+    data = yaml.safe_load(config.read_text())
+    repo = data["repository"]["url"].removeprefix("https://github.com/").strip("/")
+    hub = data["launch_buttons"]["binderhub_url"].rstrip("/")
+    return f"{hub}/v2/gh/{repo}/{data['repository'].get('branch', 'main')}?urlpath=lab/tree/{path}"
+
+
+def wheel_url() -> str:
+    """Where the built book serves the learner wheel (``wheel/`` of the site, written by ``_ext/learner_wheel.py``)."""
+    return f"{book_url()}wheel/dlcourse-{dlcourse.__version__}-py3-none-any.whl"
+
+
+def extras(imports) -> list[str]:
+    """The wheel's extras that the notebook's import lines need, e.g. ``["sympy"]`` for ex03."""
+    modules = [line.split()[1].split(".")[0] for line in imports if line.startswith(("import ", "from "))]
+    return sorted({EXTRAS[m] for m in modules if m in EXTRAS})
+
+
+def requirement(imports=()) -> str:
+    """The pip requirement a learner installs: ``dlcourse[extras] @ <wheel URL>``."""
+    names = extras(imports)
+    return f"dlcourse{'[' + ','.join(names) + ']' if names else ''} @ {wheel_url()}"
+
+
+def install_source(imports) -> str:
+    """The install cell: installs the wheel from the book where ``dlcourse`` is missing, else does nothing.
+
+    Written as plain Python (``get_ipython().run_line_magic`` rather than ``%pip``) so that a script run of
+    the cells stays valid; the grader's verification runner turns no line of it into a network call,
+    because the call happens only where ``dlcourse`` cannot be found and that runner never calls IPython.
+    """
+    return "\n".join([
+        "# Run this cell first. Where the course package `dlcourse` is missing (Colab, Binder, a new",
+        "# environment) it installs it from the course book; where dlcourse is installed already",
+        "# (your course's JupyterHub, the instructor's grader) it does nothing.",
+        "import importlib.util",
+        "",
+        'if importlib.util.find_spec("dlcourse") is None:',
+        f"    get_ipython().run_line_magic(\"pip\", 'install --quiet \"{requirement(imports)}\"')",
+        "    importlib.invalidate_caches()",
+    ])
+
+
+def setup_source(assignment: str, imports) -> str:
+    """The setup cell: the imports (a missing one says how to install it), then ``checks.start``."""
+    body = [*imports, "from dlcourse import checks"]
+    return "\n".join([
+        "try:",
+        *("    " + line for line in body),
+        "except ImportError as missing:",
+        "    raise ImportError(f\"{missing.name} is not installed: run the first code cell of this notebook, \"",
+        f"                      'or install it with  %pip install \"{requirement(imports)}\"') from None",
+        "",
+        f'checks.start("{assignment}", written_for="{dlcourse.__version__}")',
+    ])
+
+
 def _check_solution(assignment: str, item: Solution) -> None:
     if "### BEGIN SOLUTION" not in item.code or "### END SOLUTION" not in item.code:
         raise ValueError(f"{assignment}: the code of {item.function} has no solution markers")
@@ -65,11 +136,10 @@ def _check_solution(assignment: str, item: Solution) -> None:
 
 def _cells(assignment: str, content) -> list:
     v4 = nbformat.v4
-    setup = "\n".join([*content.IMPORTS, "from dlcourse import checks", "",
-                       f'checks.start("{assignment}", written_for="{dlcourse.__version__}")'])
     cells = [v4.new_markdown_cell(content.INTRO.strip()),
-             v4.new_code_cell(setup, metadata=_meta("setup", locked=True))]
-    ids = ["intro", "setup"]
+             v4.new_code_cell(install_source(content.IMPORTS), metadata=_meta("install", locked=True)),
+             v4.new_code_cell(setup_source(assignment, content.IMPORTS), metadata=_meta("setup", locked=True))]
+    ids = ["intro", "install", "setup"]
     for i, item in enumerate(content.CELLS):
         if isinstance(item, Markdown):
             cells.append(v4.new_markdown_cell(item.text.strip()))
@@ -129,10 +199,27 @@ This exercise goes with the chapter [{chapter_title}](../../chapters/{chapter}.m
 ## Get the notebook
 
 {{download}}`Download {a}.ipynb <../release/{a}/{a}.ipynb>` (the student version: no solutions,
-no hidden tests). Open it in JupyterLab, Jupyter Notebook, VS Code or Colab, in an environment
-where `dlcourse` is installed (see [Setup](../../setup.md)){extra}. Keep the file name
-`{a}.ipynb`: your instructor's grader looks for it. If your course uses JupyterHub with nbgrader,
-fetch the assignment there instead.
+no hidden tests). Keep the file name `{a}.ipynb`: your instructor's grader looks for it. The
+notebook's first code cell installs the course package `dlcourse`{extra_words} from this book where it is
+missing and does nothing where it is installed, so the notebook runs wherever you open it:
+
+- **Colab**: *File > Upload notebook*, choose the downloaded file, and run the cells from the
+  top (the first one installs the package in about half a minute).
+- **Binder**: [open {a} on Binder]({binder}) (everything installed; a temporary session, so
+  download your notebook before you close the tab).
+- **JupyterHub**: your course's hub has `dlcourse` installed; fetch the assignment from the
+  hub's *Assignments* tab, or open the link your instructor gives you.
+- **A laptop**: in a virtual environment (see [Setup](../../setup.md)), one line:
+
+  ```bash
+  pip install "{requirement}" jupyterlab
+  ```
+
+  then `jupyter lab {a}.ipynb`.
+- **VS Code**: the same line in the environment that VS Code uses as the notebook's kernel
+  (add `ipykernel` to it), then open the file.
+
+In any notebook the same install is one cell: `%pip install "{requirement}"`.
 
 ## What you implement
 
@@ -185,12 +272,81 @@ def page(assignment: str) -> str:
                       for p in assignments.parts(assignment))
     rows += "".join(f"\n| `{w.grade_id}` (written answer) | | graded by hand | {w.points:g} |" for w in written[1:])
     title = content.INTRO.strip().split("\n")[0].lstrip("# ")
-    extra = ", with SymPy (`pip install sympy`)" if "import sympy as sp" in content.IMPORTS else ""
+    names = extras(content.IMPORTS)
+    extra_words = f" with its extra{'s' if len(names) > 1 else ''} {', '.join(f'`{n}`' for n in names)}" if names else ""
     return PAGE.format(title=title, chapter=content.CHAPTER[0], chapter_title=content.CHAPTER[1],
-                       covers=content.COVERS, a=assignment, extra=extra, rows=rows,
+                       covers=content.COVERS, a=assignment, extra_words=extra_words, rows=rows,
+                       requirement=requirement(content.IMPORTS), binder=binder_url(f"notebooks/{assignment}.ipynb"),
                        written_id=written[0].grade_id, written_points=written[0].points,
                        auto=assignments.assignment_points(assignment),
                        written_total=sum(w.points for w in written))
+
+
+#: What running each chapter's code yourself needs beyond NumPy (the book shows it already executed).
+CHAPTER_EXTRAS = [
+    ("Chapters 1, 5, 6 and 7 (figures, explorers, PyTorch comparisons)", ["plot", "torch"]),
+    ("Chapters 2 and 3 (figures, explorers)", ["plot"]),
+    ("Chapter 4, derivatives (figures, SymPy derivations, PyTorch comparisons)", ["plot", "sympy", "torch"]),
+]
+
+INSTALL = """<!-- generated by exercises/make_sources.py from html.baseurl in _config.yml: do not edit -->
+
+This book serves the course package as one file, the wheel
+[`{wheel}`]({url}). One line installs it from there, with its requirements from PyPI
+(NumPy, and the extras you name in brackets):
+
+| where you type it | the line |
+| --- | --- |
+| a terminal, in a virtual environment (a laptop, VS Code, a JupyterHub terminal) | `pip install "dlcourse @ {url}"` |
+| a notebook cell (Colab, Binder, JupyterLab, Jupyter Notebook, VS Code) | `%pip install "dlcourse @ {url}"` |
+
+Every exercise notebook's first code cell runs that line itself, with the extras the notebook
+needs, when `dlcourse` is missing, and does nothing when it is installed.
+
+What each part of the course needs beyond NumPy:
+
+| part | extras | the line |
+| --- | --- | --- |
+{rows}
+"""
+
+
+def install_page() -> str:
+    """The install table of the setup page (included by setup.md): exact lines for this book's URL."""
+    rows = []
+    for a in assignments.ASSIGNMENTS:
+        content = importlib.import_module(f"notebook_content.{a}")
+        names = extras(content.IMPORTS)
+        title = content.INTRO.strip().split("\n")[0].lstrip("# ")
+        rows.append((title, names))
+    rows += CHAPTER_EXTRAS + [("Everything, PyTorch included", ["all"])]
+    return INSTALL.format(wheel=wheel_url().rsplit("/", 1)[1], url=wheel_url(), rows="\n".join(
+        f"| {title} | {', '.join(f'`{n}`' for n in names) or 'none'} | "
+        f"`pip install \"dlcourse{'[' + ','.join(names) + ']' if names else ''} @ {wheel_url()}\"` |"
+        for title, names in rows))
+
+
+LEARNER_README = """# {title}: the student notebooks
+
+The released notebooks of the course, without solutions or hidden tests, generated by
+`make learner-repo` from the course repository. Open one in Jupyter and run it from the top:
+its first cell installs the course package where it is missing. `requirements.txt` installs it
+beforehand (a JupyterHub image, Binder): `pip install -r requirements.txt`.
+
+{rows}
+"""
+
+
+def learner_repo(folder: Path) -> None:
+    """Write ``requirements.txt`` and ``README.md`` into ``folder``, which holds the released notebooks."""
+    names = sorted({n for a in assignments.ASSIGNMENTS
+                    for n in extras(importlib.import_module(f"notebook_content.{a}").IMPORTS)})
+    req = f"dlcourse{'[' + ','.join(names) + ']' if names else ''} @ {wheel_url()}"
+    (folder / "requirements.txt").write_text(f"# the course package, from the book\n{req}\njupyterlab\n")
+    title = yaml.safe_load(CONFIG.read_text()).get("title", "dlcourse")
+    rows = "\n".join(f"- `{a}.ipynb`" for a in assignments.ASSIGNMENTS)
+    (folder / "README.md").write_text(LEARNER_README.format(title=title, rows=rows))
+    print(f"wrote {folder / 'requirements.txt'} and {folder / 'README.md'}")
 
 
 def main(argv=None) -> int:
@@ -198,19 +354,25 @@ def main(argv=None) -> int:
     parser.add_argument("--check", action="store_true", help="only check that the committed files are current")
     parser.add_argument("--root", type=Path, default=SOURCE, help="where to write source/<assignment>/")
     parser.add_argument("--pages", type=Path, default=PAGES, help="where to write the learners' pages")
+    parser.add_argument("--learner-repo", type=Path, help="write requirements.txt and README.md of a student-only repo")
     parser.add_argument("assignments", nargs="*", default=list(assignments.ASSIGNMENTS))
     args = parser.parse_args(argv)
-    stale = []
+    if args.learner_repo:
+        learner_repo(args.learner_repo)
+        return 0
+    outputs = {args.pages / "_install.md": install_page()}  # the setup page's install table
     for a in args.assignments:
-        outputs = {path_of(a, args.root): nbformat.writes(build(a)) + "\n", args.pages / f"{a}.md": page(a)}
-        for target, text in outputs.items():
-            if args.check:
-                if not target.exists() or target.read_text() != text:
-                    stale.append(str(target))
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text)
-            print(f"wrote {target}")
+        outputs[path_of(a, args.root)] = nbformat.writes(build(a)) + "\n"
+        outputs[args.pages / f"{a}.md"] = page(a)
+    stale = []
+    for target, text in outputs.items():
+        if args.check:
+            if not target.exists() or target.read_text() != text:
+                stale.append(str(target))
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        print(f"wrote {target}")
     if stale:
         print("out of date (run python exercises/make_sources.py):\n  " + "\n  ".join(stale))
         return 1

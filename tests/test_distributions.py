@@ -72,7 +72,7 @@ def test_wheel_holds_only_the_learner_package(wheel):
         meta = z.read(next(n for n in names if n.endswith("METADATA"))).decode()
         assert not any(n.endswith("entry_points.txt") for n in names), "the learner wheel installs no command"
     requires = [ln.split(":", 1)[1].strip() for ln in meta.splitlines() if ln.startswith("Requires-Dist:")]
-    assert [r for r in requires if "extra ==" not in r] == ["numpy>=1.24"], requires
+    assert [r for r in requires if "extra ==" not in r] == ["numpy>=2.0"], requires
 
 
 def test_wheel_imports_nothing_of_nbgrader_or_the_grader(wheel):

@@ -99,16 +99,31 @@ def test_instructor_solution_passes_visible_and_hidden_cases(part, solutions, ca
     assert capsys.readouterr().err == ""
 
 
+@pytest.mark.parametrize("part", assignments.all_parts(), ids=lambda p: p.grade_id)
+def test_every_hidden_case_has_a_visible_sibling(part):
+    """Does every hidden case (any seed) have a visible case, as the learner sees them, with all its traits?
+
+    Traits are ``Case.tags`` plus those read off the arrays (float32), so hidden inputs
+    differ from the visible ones in values, not in kind.
+    """
+    visible = [c.traits() for c in part.cases()]
+    for seed in (None, 1, 2, 3, 4, 5, 17, 123):
+        for h in hidden_tests.hidden_cases(part, seed=seed):
+            assert any(h.traits() <= v for v in visible), (
+                f"{part.grade_id}: hidden case {h.kind!r} (seed {seed}) has traits {sorted(h.traits())} "
+                f"that no visible case has together; visible: {[sorted(v) for v in visible]}")
+
+
 @pytest.mark.parametrize("part", [p for p in assignments.all_parts() if p.mistakes], ids=lambda p: p.grade_id)
 def test_every_known_mistake_is_distinguishable(part):
-    """Does each known mistake change the answer on at least one case (so its diagnosis can fire)?"""
-    from dlcourse.checks.diagnose import _matches
+    """Does each known mistake change the answer on at least one visible case (so it is caught, and named)?"""
+    from dlcourse.checks.diagnose import differs
 
-    cases = hidden_tests.cases(part)
+    cases = part.cases()
     for mistake in part.mistakes:
         if mistake.on_warning:
             continue
-        differs = False
+        found = False
         for c in cases:
             expected = part.expected(c)
             try:
@@ -117,8 +132,8 @@ def test_every_known_mistake_is_distinguishable(part):
                 continue
             exps = expected if part.outputs else (expected,)
             preds = pred if part.outputs else (pred,)
-            differs |= any(_matches(p, p, part, e) for p, e in zip(preds, exps))
-        assert differs, f"{part.grade_id}: mistake {mistake.name!r} never differs from the reference"
+            found |= any(differs(p, e, part) for p, e in zip(preds, exps))
+        assert found, f"{part.grade_id}: mistake {mistake.name!r} never differs from the reference"
 
 
 # ---- feedback and diagnoses --------------------------------------------------------------------
@@ -140,10 +155,10 @@ def test_naive_sigmoid_gets_values_but_not_stability_and_prints_nothing_to_stder
     ("sigmoid_derivative_matches_reference", lambda z: z * (1 - z), "derivative fed the activation"),
     ("bce_matches_reference", lambda y, p: -np.mean(y * np.log10(p) + (1 - y) * np.log10(1 - p)), "log10"),
     ("mse_gradient_matches_reference", lambda t, p: -2 * (p - t) / p.size, "sign flipped"),
-    ("mse_gradient_matches_reference", lambda t, p: (p - t) / p.size, "factor of 1/2"),
+    ("mse_gradient_matches_reference", lambda t, p: (p - t) / p.size, "factor 2 is missing"),
     ("softmax_ce_gradient_matches_reference",
      lambda Y, Z: np.exp(Z - Z.max(1, keepdims=True)) / np.exp(Z - Z.max(1, keepdims=True)).sum(1, keepdims=True) - Y,
-     "batch size"),
+     "divide softmax(Z) - Y by N"),
     ("dense_forward_matches_reference", lambda X, W, b: (X @ W + b).T, "transposed"),
     ("rmsprop_step_matches_reference",
      lambda w, g, s, lr, a=0.99, eps=1e-8: (w - lr * g / np.sqrt(a * s + (1 - a) * g * g + eps), a * s + (1 - a) * g * g),
@@ -414,3 +429,72 @@ def test_check_all_runs_every_visible_check_and_never_raises(solutions, capsys):
     out = capsys.readouterr().out
     assert scores["cosine_schedule_matches_reference"] == 0.0 and "MISSING" in out
     assert scores["adam_step_matches_reference"] == 3.0 and out.count("PASSED") == 4
+
+
+# ---- trust: time limits, output, numbers, names (issue 19) -------------------------------------------
+def test_a_hanging_function_costs_one_time_limit_and_spares_the_other_checks(capsys):
+    """Does an endless step() time out once per part, while check_all still scores the functions that work?"""
+    import time
+
+    ns: dict = {"np": np}
+    exec("def step(z):\n    while True:\n        pass\n"
+         "def perceptron_predict(X, w, b):\n    return np.where(X @ w + b > 0, 1.0, 0.0)\n", ns)
+    part = assignments.get_part("step_matches_reference")
+    start = time.monotonic()
+    report = evaluate(part.grade_id, ns["step"], time_limit=0.3)
+    assert time.monotonic() - start < 2 and not report.passed
+    assert "did not return within 0.3 s" in report.text and "time limit" in report.text
+    assert evaluate("predict_matches_reference", ns["perceptron_predict"]).passed
+
+
+def test_printed_output_is_captured_capped_and_the_verdict_comes_last():
+    """Is what a function prints shown before the verdict, cut to a fixed size?"""
+    ns: dict = {"np": np}
+    exec("def relu(z):\n    for i in range(20000):\n        print('debug', i)\n    return np.maximum(z, 0)\n", ns)
+    text = evaluate("relu_matches_reference", ns["relu"]).text
+    assert text.splitlines()[-1].startswith("PASSED") and "| debug 0" in text
+    assert len(text) < 5000 and "more lines not shown" in text
+
+
+def test_numbers_are_shown_with_the_digits_that_differ():
+    """Are expected and got printed with enough digits to see that they differ?"""
+    from dlcourse.checks.judge import show_pair
+
+    assert show_pair(-1.2484601, -1.2484612) == ("-1.248460", "-1.248461")
+    assert show_pair(-1.24846, -1.24846 * (1 + 1e-12)) == ("-1.248460000000", "-1.248460000001")
+    assert show_pair(2.5, 3.0) == ("2.5", "3")
+
+
+def test_a_hint_is_given_only_where_the_mistake_reproduces():
+    """Is a known mistake named only when re-applying it reproduces the output on every case?"""
+    half = evaluate("mse_gradient_matches_reference", lambda t, p: (p - t) / p.size)
+    assert "factor 2 is missing" in half.text
+    mixed = evaluate("mse_gradient_matches_reference",
+                     lambda t, p: (p - t) / p.size if p.ndim == 1 else 2 * (t - p) / p.size)
+    assert not mixed.passed and "Likely cause" not in mixed.text, mixed.text
+
+
+def test_finite_differences_do_not_earn_analytic_points():
+    """Does a gradient from central differences fail the analytic part, and does the feedback say why?"""
+    def sigmoid_derivative(z):
+        s = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+        return (s(z + 1e-5) - s(z - 1e-5)) / 2e-5
+
+    report = evaluate("sigmoid_derivative_matches_reference", sigmoid_derivative)
+    assert not report.passed and "finite-difference estimate cannot" in report.text
+
+
+def test_name_error_in_a_test_cell_says_what_to_do(capsys):
+    """In an IPython shell, does a test cell naming an undefined function say to run (and fix) its cell?"""
+    pytest.importorskip("IPython", reason="the hook is for IPython kernels")
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        shell.run_cell("from dlcourse import checks\nchecks.start('ex01_perceptron', 'x')")
+        result = shell.run_cell("checks.check('step_matches_reference', step)")
+        out = capsys.readouterr().out
+        assert result.error_in_exec is not None and "`step` is not defined: run the cell that defines it" in out
+    finally:
+        shell.set_custom_exc((), None)
+        InteractiveShell.clear_instance()

@@ -1,10 +1,21 @@
-"""Diagnoses: which known mistake explains a wrong result.
+"""Diagnoses: which known mistake explains a wrong result, told only when it is verified.
 
-A :class:`~dlcourse.checks.assignments.Mistake` predicts what code with that mistake returns; a
-wrong result that equals the prediction (and the prediction differs from the reference)
-is explained by it. The part's own mistakes come first; the generic ones (flipped sign,
-factor of the batch size or of the number of elements, factor 2, transposed) only when
-none of the part's own fits.
+A :class:`~dlcourse.checks.spec.Mistake` predicts what code with that mistake returns.
+A hint a learner acts on must be right, so a mistake is reported only when re-applying
+it reproduces what the learner's function returned:
+
+* on **every** case where the function returned a value, its output (or the component
+  of a tuple output) equals the mistake's prediction within the part's normal
+  tolerance (one case where it does not, and the mistake is not what the code does);
+* on at least one of those cases the prediction differs from the reference (and on
+  two, when two or more of the part's inputs tell them apart), and
+* the hint is attached only to the cases where it was reproduced, so the feedback
+  prints it with an input on which it holds.
+
+There are no generic guesses (a factor of 2, of the batch size, ...) that match by
+coincidence: a part lists the mistakes its text makes likely, and
+:meth:`~dlcourse.checks.spec.Mistake.sign_flipped` / ``scaled`` help write the common
+ones. ``on_warning`` mistakes (overflow) are verified by the warning itself.
 """
 
 from __future__ import annotations
@@ -13,96 +24,104 @@ import numpy as np
 
 from .spec import Case, Mistake, Part
 
-__all__ = ["diagnose", "generic_mistakes"]
+__all__ = ["verified_diagnoses", "same_value", "differs"]
 
 
-def _first_array_arg(c: Case):
-    for a in c.args:
-        if isinstance(a, np.ndarray) and a.ndim >= 1:
-            return a
+def _as_float(v):
+    """``v`` as a float64 array, or None when it is not a real number array."""
+    try:
+        a = np.asarray(v)
+        if a.dtype.kind not in "biuf":
+            return None
+        with np.errstate(all="ignore"):
+            return a.astype(np.float64)
+    except Exception:  # noqa: BLE001 - not array-like
+        return None
+
+
+def _dtype(v):
+    try:
+        return np.asarray(v).dtype
+    except Exception:  # noqa: BLE001
+        return np.dtype(np.float64)
+
+
+def same_value(a, b, part: Part, dtype_of=None) -> bool:
+    """Are ``a`` and ``b`` equal under the part's normal tolerance (same shape, NaN equal to NaN)?"""
+    fa, fb = _as_float(a), _as_float(b)
+    if fa is None or fb is None or fa.shape != fb.shape:
+        return False
+    if part.dtype == "int":
+        return bool(np.array_equal(fa, fb))
+    rtol, atol = part.tolerance.for_dtypes(_dtype(a), _dtype(b), *(dtype_of or ()))
+    with np.errstate(all="ignore"):
+        return bool(np.allclose(fa, fb, rtol=rtol, atol=atol, equal_nan=True))
+
+
+def differs(pred, expected, part: Part) -> bool:
+    """Does the prediction differ from the reference beyond the part's tolerance?"""
+    return not same_value(pred, expected, part)
+
+
+def _component(value, index):
+    if index is None:
+        return value
+    if isinstance(value, (tuple, list)) and len(value) > index:
+        return value[index]
     return None
 
 
-def generic_mistakes(c: Case) -> list[Mistake]:
-    """Mistakes that fit any array result: sign, batch-size and element-count factors, factor 2."""
-    out = [Mistake.transforms("sign flipped", "the sign is flipped: you return minus the right answer "
-                              "(check the order of a subtraction, or a missing minus sign)", lambda e: -e)]
-    first = _first_array_arg(c)
-    n = first.shape[0] if first is not None else 0
-    if n >= 2:
-        out += [
-            Mistake.transforms("batch size", f"you are off by a factor of the batch size N = {n}: "
-                               "a sum where a mean over the batch was asked", lambda e, n=n: e * n),
-            Mistake.transforms("batch size", f"you are off by a factor of 1/N (N = {n}): "
-                               "an extra mean over the batch, or a division by N twice", lambda e, n=n: e / n),
-        ]
-        if first.size != n:
-            m = first.size
-            out += [
-                Mistake.transforms("element count", f"you are off by a factor of the number of elements ({m}): "
-                                   "a sum where a mean over all elements was asked", lambda e, m=m: e * m),
-                Mistake.transforms("element count", f"you are off by a factor of 1/{m}: a mean over all "
-                                   "elements where another reduction was asked", lambda e, m=m: e / m),
-            ]
-    if n != 2:  # with N = 2 the batch-size factor already says it
-        out += [
-            Mistake.transforms("factor 2", "you are off by a factor of 2 (a missing or extra 2, or 1/2)",
-                               lambda e: 2 * e),
-            Mistake.transforms("factor 1/2", "you are off by a factor of 1/2 (a missing or extra 2, or 1/2)",
-                               lambda e: e / 2),
-        ]
-    return out
+def _usable(outcome) -> bool:
+    return outcome.error is None and not outcome.delegated and not outcome.timed_out
 
 
-def _matches(pred, got, part: Part, expected) -> bool:
-    """Does ``got`` equal the mistake's prediction ``pred`` while the prediction differs from ``expected``?
-
-    "Differs" uses the part's own tolerance; "equals" allows ten times it (a mistake may be
-    computed in another order than the learner's code).
-    """
+def _predict(m: Mistake, c: Case, expected):
     try:
-        p, g, e = np.asarray(pred, dtype=np.float64), np.asarray(got), np.asarray(expected, dtype=np.float64)
-        gf = g.astype(np.float64)
-    except (TypeError, ValueError):
-        return False
-    if p.shape != gf.shape:
-        return False
-    rtol, atol = part.tolerance.for_dtypes(e.dtype)
-    with np.errstate(all="ignore"):
-        if p.shape == e.shape and np.allclose(p, e, rtol=rtol, atol=atol, equal_nan=True):
-            return False
-        rtol, atol = part.tolerance.for_dtypes(g.dtype, np.asarray(expected).dtype)
-        return bool(np.allclose(gf, p, rtol=10 * rtol, atol=10 * atol, equal_nan=True))
+        return True, m.predict(c, expected)
+    except Exception:  # noqa: BLE001 - a mistake that does not apply to this input
+        return False, None
 
 
-def diagnose(part: Part, c: Case, expected, got, index: int | None, outcome) -> list[str]:
-    """Messages of the known mistakes that explain ``got`` (component ``index`` of a tuple output)."""
-    found: list[str] = []
-    for m in list(part.mistakes) + [None] + generic_mistakes(c):
-        if m is None:  # the generic mistakes only when no specific one fits
-            if found:
-                break
+def _verify(part: Part, m: Mistake, cases, outcomes, expected, index) -> list[int]:
+    """The cases on which ``m`` reproduces component ``index``; ``[]`` when it is not verified."""
+    reproduced, telling = [], 0
+    for k, (c, o, e) in enumerate(zip(cases, outcomes, expected)):
+        ok, pred = _predict(m, c, tuple(e) if isinstance(e, (tuple, list)) else e)
+        if not ok:
             continue
+        p, ek = _component(pred, index), _component(e, index)
+        if p is None or _as_float(p) is None:
+            continue
+        tells = differs(p, ek, part)
+        telling += tells
+        if not _usable(o):
+            continue
+        g = _component(o.value, index)
+        if not same_value(g, p, part, (_dtype(ek),)):
+            return []  # the learner's code does something else on this input
+        if tells:
+            reproduced.append(k)
+    if not reproduced or len(reproduced) < min(2, telling):
+        return []
+    return reproduced
+
+
+def verified_diagnoses(part: Part, cases: list[Case], outcomes: list, expected: list) -> list[list[str]]:
+    """For each case, the messages of the known mistakes verified on it (see the module doc)."""
+    found: list[list[str]] = [[] for _ in cases]
+    indices = list(range(len(part.outputs))) if part.outputs else [None]
+    for m in part.mistakes:
         if m.on_warning is not None:
-            if any(m.on_warning in w for w in outcome.warnings):
-                found.append(f"{m.name}: {m.message}")
+            for k, o in enumerate(outcomes):
+                if any(m.on_warning in w for w in o.warnings):
+                    found[k].append(f"{m.name}: {m.message}")
             continue
-        try:
-            pred = m.predict(c, expected if index is None else tuple(expected))
-        except Exception:  # a mistake that does not apply to this input  # noqa: BLE001
+        if m.predict is None:
             continue
-        if index is not None:
-            if not isinstance(pred, tuple) or len(pred) <= index:
-                continue
-            pred = pred[index]
-        exp = expected if index is None else expected[index]
-        if _matches(pred, got, part, exp):
-            found.append(f"{m.name}: {m.message}")
-    # a transposed result of a square matrix has the right shape: test it too
-    g = np.asarray(got) if not isinstance(got, tuple) else None
-    exp = np.asarray(expected if index is None else expected[index])
-    if g is not None and g.ndim == 2 and exp.ndim == 2 and g.shape[::-1] == exp.shape and g.shape != exp.shape:
-        if np.allclose(g.T.astype(float), exp.astype(float), rtol=1e-4, atol=1e-6):
-            found.append("transposed: your result is the transpose of the right one (check the order of a "
-                         "matrix product, or which axis is which)")
+        for index in indices:
+            name = f"{part.outputs[index]}: " if index is not None else ""
+            for k in _verify(part, m, cases, outcomes, expected, index):
+                message = f"{name}{m.name}: {m.message}"
+                if message not in found[k]:
+                    found[k].append(message)
     return found

@@ -16,7 +16,10 @@ import numpy as np
 
 from .callables import FunctionSpec
 
-__all__ = ["Tolerance", "Case", "Mistake", "Part", "case", "drawn_cases"]
+__all__ = ["Tolerance", "EXACT", "TIME_LIMIT", "Case", "Mistake", "Part", "case", "drawn_cases"]
+
+#: Seconds each call of a learner's function may run in the notebook's checks (``Part.time_limit``).
+TIME_LIMIT = 5.0
 
 
 @dataclass(frozen=True)
@@ -34,8 +37,14 @@ class Tolerance:
 
     def for_dtypes(self, *dtypes) -> tuple[float, float]:
         """``(rtol, atol)`` for values of these dtypes (the loosest that applies)."""
-        narrow = any(np.dtype(d).kind == "f" and np.dtype(d).itemsize < 8 for d in dtypes)
+        narrow = any(np.dtype(d).kind in "fc" and np.dtype(d).itemsize < (8 if np.dtype(d).kind == "f" else 16)
+                     for d in dtypes)
         return (self.rtol32, self.atol32) if narrow else (self.rtol, self.atol)
+
+
+#: For answers exact to rounding (analytic gradients): float64 agreement that no
+#: finite-difference estimate reaches (central differences get ~1e-10 at best).
+EXACT = Tolerance(rtol=1e-11, atol=1e-13)
 
 
 @dataclass(frozen=True)
@@ -47,12 +56,33 @@ class Case:
     a name plus arrays, for parts whose argument is a function). ``kind`` says in
     words what sort of input this is; it is safe to show for hidden cases (it never
     holds the expected value). ``hidden`` marks cases drawn for hidden tests.
+
+    ``tags`` are the input's traits that a learner's code can get wrong (``"KH != KW"``,
+    ``"overlapping windows"``, ``"soft targets"``, ``"N = 1"``...); :meth:`traits` adds
+    the ones read off the arrays (``"float32"``). A hidden case must have a visible
+    *sibling*, a visible case with every one of its traits (a test enforces it), so
+    hidden inputs differ from the visible ones in values, not in kind.
     """
 
     args: tuple
     kwargs: dict = field(default_factory=dict)
     kind: str = "input"
     hidden: bool = False
+    tags: frozenset = frozenset()
+
+    def traits(self) -> frozenset:
+        """``tags`` plus the traits read off the arguments: ``"float32"`` for a float32 array."""
+        def arrays(v):
+            if isinstance(v, np.ndarray):
+                yield v
+            elif isinstance(v, tuple):
+                for x in v:
+                    yield from arrays(x)
+
+        found = set(self.tags)
+        if any(a.dtype == np.float32 for v in list(self.args) + list(self.kwargs.values()) for a in arrays(v)):
+            found.add("float32")
+        return frozenset(found)
 
     def materialize(self) -> tuple[tuple, dict]:
         """Fresh copies of the arguments, with every FunctionSpec turned into a Python function."""
@@ -87,9 +117,9 @@ class Case:
         return ", ".join(parts)
 
 
-def case(*args, kind: str = "input", **kwargs) -> Case:
-    """Shorthand: ``case(z, kind="zeros")`` is ``Case(args=(z,), kind="zeros")``."""
-    return Case(args=tuple(args), kwargs=dict(kwargs), kind=kind)
+def case(*args, kind: str = "input", tags=(), **kwargs) -> Case:
+    """Shorthand: ``case(z, kind="zeros", tags=("zeros",))`` is ``Case(args=(z,), kind="zeros", tags=...)``."""
+    return Case(args=tuple(args), kwargs=dict(kwargs), kind=kind, tags=frozenset(tags))
 
 
 @dataclass(frozen=True)
@@ -100,8 +130,10 @@ class Mistake:
     ``case`` (``expected`` is the reference's output, for mistakes that are a simple
     change of it, such as a flipped sign). ``on_warning`` instead makes the mistake
     match when the learner's call warned with a message containing that text (for
-    overflow). The grader reports the mistake when the learner's output (or one
-    component of a tuple output) matches the prediction but not the reference.
+    overflow). :mod:`dlcourse.checks.diagnose` reports the mistake only when it is
+    verified: the learner's output (or one component of a tuple output) equals the
+    prediction, within the part's normal tolerance, on every case it was run on, and
+    differs from the reference on the input shown (and on two inputs where two tell them apart).
     """
 
     name: str
@@ -117,6 +149,17 @@ class Mistake:
             with np.errstate(all="ignore"):
                 return fn(*args, **kwargs)
         return cls(name, message, predict)
+
+    @classmethod
+    def sign_flipped(cls) -> "Mistake":
+        """The result is minus the right one."""
+        return cls.transforms("sign flipped", "the sign is flipped: you return minus the right answer "
+                              "(check the order of a subtraction, or a missing minus sign)", lambda e: -e)
+
+    @classmethod
+    def scaled(cls, factor: float, name: str, message: str) -> "Mistake":
+        """The result is ``factor`` times the right one (a missing or extra constant)."""
+        return cls.transforms(name, message, lambda e, f=factor: e * f)
 
     @classmethod
     def transforms(cls, name: str, message: str, fn: Callable) -> "Mistake":
@@ -166,6 +209,11 @@ class Part:
     partial
         If true and ``outputs`` has several components, each component that is right
         on every case earns its share of the points.
+    analytic
+        The answer is exact to rounding (an analytic gradient): the tolerance is
+        :data:`EXACT`, and a result that is only close (as finite differences are) is told so.
+    time_limit
+        Seconds each call may run in the notebook's checks (:data:`TIME_LIMIT`).
     title
         One line saying what the part checks.
     """
@@ -187,6 +235,8 @@ class Part:
     stability: bool = False
     partial: bool = False
     title: str = ""
+    analytic: bool = False
+    time_limit: float = TIME_LIMIT
 
     def rng(self, seed: int | None, hidden: bool) -> np.random.Generator:
         """The generator for this part's draws: one stream per (seed, grade id, hidden)."""
@@ -220,4 +270,4 @@ def drawn_cases(part: Part, fixed: Callable[[], list[Case]] | None,
     if draw is not None:
         rng = part.rng(seed, hidden)
         out += [draw(rng) for _ in range(count)]
-    return [Case(c.args, c.kwargs, c.kind, hidden) for c in out]
+    return [Case(c.args, c.kwargs, c.kind, hidden, c.tags) for c in out]

@@ -21,7 +21,8 @@ class Outcome:
     ``value`` is the return value (arrays, numbers, or a tuple of them); ``error`` is
     ``"TypeError: message"`` when the call raised; ``warnings`` the warning messages;
     ``mutated`` the names of arguments the call changed in place; ``delegated`` a
-    reason when the call reached the reference (``dlcourse``); ``stderr`` what it wrote there.
+    reason when the call reached the reference (``dlcourse``); ``stderr`` and ``stdout`` what
+    it wrote there (capped); ``timed_out`` whether it ran past the time limit.
     """
 
     value: Any = None
@@ -30,6 +31,8 @@ class Outcome:
     mutated: tuple[str, ...] = ()
     delegated: str | None = None
     stderr: str = ""
+    stdout: str = ""
+    timed_out: bool = False
 
 
 @dataclass
@@ -42,6 +45,7 @@ class CaseVerdict:
     problem: str = ""
     diagnoses: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    hint_input: str = ""
 
 
 @dataclass
@@ -53,6 +57,7 @@ class Report:
     verdicts: list[CaseVerdict]
     delegated: str | None = None
     text: str = ""
+    printed: str = ""
 
     @property
     def points(self) -> float:

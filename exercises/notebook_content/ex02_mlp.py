@@ -21,8 +21,9 @@ the right values for inputs as large as $\pm 10^4$ without any overflow warning.
 
 Write each body where it says `YOUR CODE HERE` (delete the `raise NotImplementedError()`).
 Keep the input's dtype (float32 in, float32 out) unless a docstring says otherwise.
-The test cell after each function names the first failing input and, often, the likely
-cause. Calling `dlcourse` inside your functions earns no points. Run the next cell first.
+The test cell after each function names the first failing input and, where it can
+confirm it, the likely cause; each call of your function may run 5 seconds.
+Calling `dlcourse` inside your functions earns no points. Run the next cell first.
 """
 
 CELLS = [

@@ -20,8 +20,9 @@ differences, and finally compute every gradient of a small two-layer network by 
 (backpropagation), which you can check with your own numerical gradient.
 
 Write each body where it says `YOUR CODE HERE` (delete the `raise NotImplementedError()`).
-The test cell after each function names the first failing input and, often, the likely
-cause. Calling `dlcourse` inside your functions earns no points. Run the next cells first.
+The test cell after each function names the first failing input and, where it can
+confirm it, the likely cause; each call of your function may run 5 seconds.
+Calling `dlcourse` inside your functions earns no points. Run the next cells first.
 """
 
 CELLS = [
@@ -176,7 +177,10 @@ $\partial L/\partial A_1 = \partial L/\partial Z_2\, W_2^\top$,
 $\partial L/\partial Z_1 = \partial L/\partial A_1 \odot \sigma'(Z_1)$ (with
 $\sigma'(Z_1) = A_1(1 - A_1)$), and likewise for $W_1, \mathbf{b}_1$. The given
 `two_layer_loss` lets you check your gradients with your `numerical_gradient`.
-Each of the four gradients earns a share of the points.
+Each of the four gradients earns a share of the points. The check compares your
+gradients with the reference to rounding (relative $10^{-11}$), which the chain rule
+meets and a finite-difference estimate cannot: use `numerical_gradient` to test your
+backward pass, not to compute it.
 """),
     Given("two_layer_loss", r'''
 def two_layer_loss(X, Y, W1, b1, W2, b2):

@@ -151,7 +151,7 @@ def class_cases(port: int, root: str) -> list[Sub]:
         simple("c10_loop_in_function", "an infinite loop inside a graded function",
                lambda nb: set_solution(nb, "perceptron_predict", "def perceptron_predict(X, w, b):\n"
                                        "    while True:\n        pass"),
-               full(f, predict_matches_reference=0.0), reasons=["longer than"]),
+               full(f, predict_matches_reference=0.0), reasons=["did not return within"]),
         simple("c11_memory_bomb", "a memory bomb in a cell of its own",
                lambda nb: add_cell_after(nb, "setup", "hog = []\nwhile True:\n"
                                          "    hog.append(np.empty(50 * 1024**2, dtype=np.uint8))"),

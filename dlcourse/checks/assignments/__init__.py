@@ -17,9 +17,9 @@ The description API
 
 A :class:`Part` (see :mod:`dlcourse.checks.spec`) states: ``assignment``,
 ``grade_id``, ``function`` (the name the learner defines) and ``params`` (its
-parameter names), ``reference`` (trusted, same signature), ``points``, the inputs
-(``fixed()`` visible cases, ``draw(rng)`` random visible cases, ``hidden_fixed()`` and
-``hidden_draw(rng)`` the separate hidden set), ``tolerance`` (by dtype), ``dtype``
+parameter names), ``reference`` (trusted, same signature), ``points``, the visible
+inputs (``fixed()`` cases and ``draw(rng)`` random ones; the hidden set lives with the
+instructor's grader, ``dlcourse_grade.hidden``), ``tolerance`` (by dtype), ``dtype``
 (rule for the result's dtype), ``outputs`` (names of tuple components), ``mistakes``
 (known mistakes with their feedback), ``depends_on`` (the learner's earlier
 functions this one calls), ``stability`` (warnings fail the case) and ``partial``
@@ -28,12 +28,12 @@ functions this one calls), ``stability`` (warnings fail the case) and ``partial`
 How an out-of-kernel grader uses a part::
 
     part = get_part("sigmoid_matches_reference")
-    cases = part.cases(seed=s) + part.cases(seed=s, hidden=True)   # plain data
+    cases = dlcourse_grade.hidden.cases(part, seed=s)   # visible + hidden, plain data
     # in the isolated process, for each case c (dlcourse not importable there):
     #     args, kwargs = c.materialize()   (FunctionSpec -> function: ship callables.py)
     #     call learner_fn(*args, **kwargs) with warnings recorded, compare args after,
     #     send back value / error text / warning messages / mutated argument names
-    outcomes = [Outcome(value=..., error=..., warnings=..., mutated=...)]   # dlcourse.checks.judge
+    outcomes = [Outcome(value=..., error=..., warnings=..., mutated=...)]   # dlcourse.checks.verdict
     report = grade_outcomes(part, cases, outcomes)   # report.score, report.text, report.diagnoses
 
 Inputs are data only: ndarrays, Python numbers and strings, tuples of these, and

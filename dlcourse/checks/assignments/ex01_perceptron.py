@@ -48,12 +48,15 @@ def _ge_step(z):
 
 # ---- inputs ------------------------------------------------------------------------------
 def _step_fixed():
-    return [case(np.array([-2.0, -0.5, 0.0, 0.5, 2.0]), kind="a vector with an exact 0"),
-            case(np.array([[0.0, 1.0], [-1.0, 0.0]]), kind="a 2-D array with zeros")]
+    return [case(np.array([-2.0, -0.5, 0.0, 0.5, 2.0]), kind="a vector with an exact 0", tags={"exact zeros"}),
+            case(np.array([[0.0, 1.0], [-1.0, 0.0]]), kind="a 2-D array with zeros", tags={"exact zeros", "2-D"}),
+            case(np.array([0.0, -0.0, 1e-9, -1e-9, 3e3, -3e3], dtype=np.float32), kind="float32 edge values",
+                 tags={"exact zeros", "tiny values"})]
 
 
 def _step_draw(rng):
-    return case(rng.normal(size=(int(rng.integers(2, 6)), 3)).round(1), kind="random 2-D array (some zeros)")
+    return case(rng.normal(size=(int(rng.integers(2, 6)), 3)).round(1), kind="random 2-D array (some zeros)",
+                tags={"2-D"})
 
 
 def _separable(rng, n=None, d=None):
@@ -66,34 +69,52 @@ def _separable(rng, n=None, d=None):
 
 
 def _predict_fixed():
-    return [case(GATE_X, np.array([1.0, 1.0]), -1.0, kind="OR gate weights (net input exactly 0 on [0, 1])"),
+    return [case(GATE_X, np.array([1.0, 1.0]), -1.0, kind="OR gate weights (net input exactly 0 on [0, 1])",
+                 tags={"ties at 0"}),
             case(GATE_X, np.array([0.5, 0.5]), -0.7, kind="AND gate weights")]
 
 
 def _predict_draw(rng):
     X = rng.integers(-2, 3, size=(int(rng.integers(3, 7)), 3)).astype(np.float64)
     return case(X, rng.integers(-2, 3, size=3).astype(np.float64), float(rng.integers(-1, 2)),
-                kind="random integer inputs (ties at 0)")
+                kind="random integer inputs (ties at 0)", tags={"ties at 0"})
+
+
+def update_tags(x, y, w, b) -> set:
+    """What an update input is: the net input exactly 0 ("tie"), and which way the prediction errs."""
+    net = float(np.asarray(x) @ w + b)
+    err = y - float(net > 0)
+    return ({"tie"} if net == 0 else set()) | {
+        "false negative" if err > 0 else "false positive" if err < 0 else "already right"}
+
+
+def _update(x, y, w, b, lr, kind):
+    return case(x, y, w, b, lr, kind=kind, tags=update_tags(x, y, w, b))
 
 
 def _update_fixed():
-    return [case(np.array([1.0, 1.0]), 1.0, np.array([0.0, 0.0]), 0.0, 0.1,
-                 kind="AND gate from zero weights at input [1, 1]"),
-            case(np.array([0.0, 0.0]), 0.0, np.array([0.0, 0.0]), 0.0, 0.1,
-                 kind="input [0, 0] with zero weights (net input exactly 0)"),
-            case(np.array([1.0, 0.0]), 0.0, np.array([0.3, 0.2]), 0.0, 0.5, kind="false positive"),
-            case(np.array([0.5, -1.0, 2.0]), 1.0, np.array([1.0, 1.0, 1.0]), 0.5, 0.1, kind="already right")]
+    return [_update(np.array([1.0, 1.0]), 1.0, np.array([0.0, 0.0]), 0.0, 0.1,
+                    kind="AND gate from zero weights at input [1, 1]"),
+            _update(np.array([0.0, 0.0]), 0.0, np.array([0.0, 0.0]), 0.0, 0.1,
+                    kind="input [0, 0] with zero weights (net input exactly 0)"),
+            _update(np.array([1.0, 0.0]), 0.0, np.array([0.3, 0.2]), 0.0, 0.5, kind="false positive"),
+            _update(np.array([0.5, -1.0, 2.0]), 1.0, np.array([1.0, 1.0, 1.0]), 0.5, 0.1, kind="already right"),
+            _update(np.array([2.0, -1.0]), 1.0, np.array([-0.5, 0.5]), 0.25, 0.5, kind="false negative"),
+            _update(np.array([1.0, 0.0]), 1.0, np.array([-1.0, 0.5]), 0.0, 0.1,
+                    kind="false negative that one small step does not fix")]
 
 
 def _update_draw(rng):
     d = int(rng.integers(2, 5))
-    return case(rng.normal(size=d).round(2), float(rng.integers(0, 2)), rng.normal(size=d).round(2),
-                round(float(rng.normal()), 2), float(rng.choice([0.05, 0.1, 0.5])), kind="random sample and weights")
+    return _update(rng.normal(size=d).round(2), float(rng.integers(0, 2)), rng.normal(size=d).round(2),
+                   round(float(rng.normal()), 2), float(rng.choice([0.05, 0.1, 0.5])), kind="random sample and weights")
 
 
 def _train_fixed():
     return [case(GATE_X, np.array(GATES["AND"], float), 0.1, 10, kind="AND gate, lr 0.1, 10 epochs"),
-            case(GATE_X, np.array(GATES["OR"], float), 0.5, 5, kind="OR gate, lr 0.5, 5 epochs")]
+            case(GATE_X, np.array(GATES["OR"], float), 0.5, 5, kind="OR gate, lr 0.5, 5 epochs"),
+            case(GATE_X, np.array(GATES["XOR"], float), 0.5, 3, kind="XOR, lr 0.5, 3 epochs (never converges)",
+                 tags={"not separable"})]
 
 
 def _train_draw(rng):
@@ -111,6 +132,11 @@ def _update_sign(x, y, w, b, lr):
 def _update_no_lr(x, y, w, b, lr):
     err = y - float(ref_step(np.asarray(x) @ w + b))
     return w + err * x, b + err
+
+
+def _update_bias_after(x, y, w, b, lr):
+    w_new = w + lr * (y - float(ref_step(np.asarray(x) @ w + b))) * x
+    return w_new, b + lr * (y - float(ref_step(np.asarray(x) @ w_new + b)))
 
 
 def _update_ge(x, y, w, b, lr):
@@ -134,7 +160,9 @@ GE = ("the step is 1 only for z > 0; at z = 0 it is 0 (the strict rule that the 
 PARTS = [
     Part(A, "step_matches_reference", "step", ("z",), ref_step, 1, _step_fixed, _step_draw, 3,
          dtype="any",
-         mistakes=(Mistake.calls(">= instead of >", GE, _ge_step),),
+         mistakes=(Mistake.calls(">= instead of >", GE, _ge_step),
+                   Mistake.calls("np.sign", "np.sign(z) is -1 for z < 0 (and 0 at 0): the step is 0 for every "
+                                 "z <= 0", lambda z: np.sign(z))),
          title="step(z) is 1 where z > 0 and 0 elsewhere, element-wise"),
     Part(A, "predict_matches_reference", "perceptron_predict", ("X", "w", "b"), ref_predict, 1,
          _predict_fixed, _predict_draw, 3, dtype="any",
@@ -151,7 +179,9 @@ PARTS = [
                                  "not y_hat - y", _update_sign),
                    Mistake.calls("learning rate missing", "multiply the change by the learning rate lr",
                                  _update_no_lr),
-                   Mistake.calls(">= instead of >", GE, _update_ge)),
+                   Mistake.calls(">= instead of >", GE, _update_ge),
+                   Mistake.calls("error recomputed", "compute the error once, from the old w and b, and use "
+                                 "that same error for both the w and the b update", _update_bias_after)),
          depends_on=("step",), title="one Rosenblatt update returns the new (w, b)"),
     Part(A, "training_matches_reference", "train_perceptron", ("X", "y", "lr", "epochs"), ref_train, 2,
          _train_fixed, _train_draw, 3, dtype="float", outputs=("w", "b"),

@@ -60,7 +60,9 @@ def _plain_softmax(Z, axis=-1):
 def _vector_cases():
     z = np.array([-6.0, -2.0, -0.5, 0.0, 0.5, 2.0, 6.0])
     return [case(z, kind="a vector of moderate values"),
-            case(z.reshape(1, -1).astype(np.float32), kind="a float32 row")]
+            case(np.append(z, [-1e-8, 1e-8]).reshape(1, -1).astype(np.float32), kind="a float32 row (values near 0 too)",
+                 tags={"tiny values"}),
+            case(np.linspace(-5, 5, 12).reshape(2, 2, 3), kind="a 3-D array", tags={"3-D"})]
 
 
 def _moderate_draw(rng):
@@ -70,13 +72,16 @@ def _moderate_draw(rng):
 
 def _large_cases():
     z = np.array([-1e4, -1000.0, -100.0, -30.0, 0.0, 30.0, 100.0, 1000.0, 1e4])
-    return [case(z, kind="large inputs (|z| up to 1e4)"),
-            case(z.astype(np.float32), kind="large float32 inputs")]
+    return [case(z, kind="large inputs (|z| up to 1e4)", tags={"large"}),
+            case(z.astype(np.float32), kind="large float32 inputs", tags={"large"})]
 
 
 def _softmax_fixed():
-    return [case(np.array([[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]]), kind="two rows (one uniform)"),
-            case(np.array([[0.5, -1.0, 2.0, 0.0]], dtype=np.float32), kind="one float32 row")]
+    return [case(np.array([[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]]), kind="two rows (one uniform)", tags={"uniform row"}),
+            case(np.array([[0.5, -1.0, 2.0, 0.0]], dtype=np.float32), kind="one float32 row", tags={"N = 1"}),
+            case(np.array([[0.5], [7.0], [-3.0]]), kind="a single class (K = 1)", tags={"K = 1"}),
+            case(np.array([[0.2, -1.0, 3.0], [1.5, 0.0, -0.5], [2.0, 2.0, -1.0]]), kind="3 rows of 3 classes",
+                 tags={"N = K"})]
 
 
 def _softmax_draw(rng):
@@ -85,8 +90,10 @@ def _softmax_draw(rng):
 
 
 def _softmax_large():
-    return [case(np.array([[1000.0, 1001.0, 1002.0], [-1e4, 0.0, 1e4]]), kind="large logits (up to 1e4)"),
-            case(np.array([[-1000.0, -1001.0]], dtype=np.float32), kind="large negative float32 logits")]
+    return [case(np.array([[1000.0, 1001.0, 1002.0], [-1e4, 0.0, 1e4]]), kind="large logits (up to 1e4)",
+                 tags={"large"}),
+            case(np.array([[-1000.0, -1001.0]], dtype=np.float32), kind="large negative float32 logits",
+                 tags={"large"})]
 
 
 def _dense_draw(rng):
@@ -96,7 +103,11 @@ def _dense_draw(rng):
 
 def _dense_fixed():
     X = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
-    return [case(X, np.array([[1.0, 0.0, -1.0], [0.5, 1.0, 2.0]]), np.array([0.1, 0.2, 0.3]), kind="N=3, D=2, K=3")]
+    return [case(X, np.array([[1.0, 0.0, -1.0], [0.5, 1.0, 2.0]]), np.array([0.1, 0.2, 0.3]), kind="N=3, D=2, K=3"),
+            case(np.array([[1.0, -2.0, 0.5]]), np.array([[1.0, 2.0], [0.0, -1.0], [3.0, 0.5]]), np.array([0.5, -0.5]),
+                 kind="one sample (N = 1)", tags={"N = 1"}),
+            case(X[:2], np.array([[2.0, -1.0], [0.5, 3.0]]), np.array([1.0, -1.0]), kind="square weights (D = K)",
+                 tags={"D = K"})]
 
 
 def _mlp_draw(rng):
@@ -107,9 +118,19 @@ def _mlp_draw(rng):
 
 def _mlp_fixed():
     rng = np.random.default_rng(2)
-    return [_mlp_draw(rng)]
+    c = _mlp_draw(rng)
+    return [c, case(*(a.astype(np.float32) for a in _mlp_draw(rng).args), kind="a float32 network")]
 
 
+def _keepdims_missing(Z):
+    e = np.exp(Z - np.max(Z, axis=1, keepdims=True))
+    if Z.shape[0] != Z.shape[1]:
+        raise ValueError("does not broadcast")
+    return e / np.sum(e, axis=1)
+
+
+TRANSPOSED = Mistake.transforms("transposed", "your result is the transpose of the right one (check the order "
+                                "of a matrix product, or which axis is which)", lambda e: e.T)
 WRONG_AXIS = ("softmax over the wrong axis: each row (one sample) must sum to 1; use axis=1 "
               "(or -1) with keepdims=True")
 PARTS = [
@@ -133,7 +154,11 @@ PARTS = [
          mistakes=(Mistake.calls("wrong axis", WRONG_AXIS, lambda Z: _plain_softmax(Z, axis=0)),
                    Mistake.calls("whole batch", "you normalise over the whole batch; normalise each row "
                                  "on its own (sum over axis=1, keepdims=True)",
-                                 lambda Z: np.exp(Z - Z.max()) / np.exp(Z - Z.max()).sum())),
+                                 lambda Z: np.exp(Z - Z.max()) / np.exp(Z - Z.max()).sum()),
+                   Mistake.calls("keepdims missing", "the row sums have shape (N,) without keepdims=True, so they "
+                                 "divide along the wrong axis: sum(axis=1, keepdims=True)",
+                                 lambda Z: _keepdims_missing(Z)),
+                   TRANSPOSED),
          title="softmax of each row of Z (N, K); every row sums to 1"),
     Part(A, "softmax_is_stable", "softmax", ("Z",), ref_softmax, 1, _softmax_large, None, 0,
          stability=True,
@@ -141,7 +166,10 @@ PARTS = [
                            "before exp (the result does not change)", on_warning="overflow"),),
          title="softmax warns about nothing for logits up to 1e4"),
     Part(A, "dense_forward_matches_reference", "dense_forward", ("X", "W", "b"), ref_dense, 1, _dense_fixed,
-         _dense_draw, 3, mistakes=(Mistake.calls("bias missing", "add the bias b (broadcast over the rows)", lambda X, W, b: X @ W),),
+         _dense_draw, 3, mistakes=(Mistake.calls("bias missing", "add the bias b (broadcast over the rows)", lambda X, W, b: X @ W),
+                                   Mistake.calls("W transposed", "W has shape (D, K): the product is X @ W, "
+                                                 "not X @ W.T", lambda X, W, b: X @ W.T + b),
+                                   TRANSPOSED),
          title="dense_forward(X, W, b) = X @ W + b with W of shape (D, K)"),
     Part(A, "mlp_forward_matches_reference", "mlp_forward", ("X", "W1", "b1", "W2", "b2"), ref_mlp, 2,
          _mlp_fixed, _mlp_draw, 3, mistakes=(Mistake.calls("no softmax", "the output layer must apply softmax to the logits",

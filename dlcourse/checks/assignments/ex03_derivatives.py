@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..spec import Mistake, Part, Tolerance, case
+from ..spec import EXACT, Mistake, Part, Tolerance, case
 from ..callables import FunctionSpec
 
 A = "ex03_derivatives"
@@ -80,12 +80,13 @@ def ref_backward(X, Y, W1, b1, W2, b2, *, fed_activation=False, mean=True):
 # ---- inputs ------------------------------------------------------------------------------
 def _act_fixed():
     return [case(np.array([-4.0, -1.0, 0.0, 0.5, 2.0, 4.0]), kind="a vector of moderate values"),
-            case(np.array([[0.0, 1.5], [-2.5, 3.0]], dtype=np.float32), kind="a float32 matrix")]
+            case(np.array([[0.0, 1.5], [-2.5, 3.0]], dtype=np.float32), kind="a float32 matrix", tags={"2-D"}),
+            case(np.array([-25.0, -12.0, 11.0, 20.0]), kind="saturated inputs (|z| >= 10)", tags={"saturated"})]
 
 
 def _act_draw(rng):
     shape = (int(rng.integers(1, 4)), int(rng.integers(2, 5)))
-    return case(rng.normal(scale=2.0, size=shape), kind=f"random {shape} pre-activations")
+    return case(rng.normal(scale=2.0, size=shape), kind=f"random {shape} pre-activations", tags={"2-D"})
 
 
 EXPRESSIONS = ["x**3 - 2*x", "sin(x)*exp(x)", "log(1 + exp(x))", "1/(1 + exp(-x))"]
@@ -99,7 +100,8 @@ def _ngrad_fixed():
                  kind="sum of sines, eps 1e-3"),
             case(FunctionSpec("quadratic", {"A": np.array([[2.0, 1.0], [1.0, 3.0]]), "b": np.array([1.0, -1.0])}),
                  np.array([0.5, -0.25]), 1e-4, kind="a quadratic form, eps 1e-4"),
-            case(FunctionSpec("logsumexp"), np.array([[0.1, -0.4], [1.2, 0.3]]), 1e-3, kind="log-sum-exp of a 2-D x")]
+            case(FunctionSpec("logsumexp"), np.array([[0.1, -0.4], [1.2, 0.3]]), 1e-3, kind="log-sum-exp of a 2-D x",
+                 tags={"2-D x"})]
 
 
 def _ngrad_draw(rng):
@@ -135,14 +137,17 @@ FED_ACTIVATION = ("derivative fed the activation: the sigmoid's derivative takes
                   "sigma'(a)")
 PARTS = [
     Part(A, "sigmoid_derivative_matches_reference", "sigmoid_derivative", ("z",), ref_sigmoid_derivative, 1,
-         _act_fixed, _act_draw, 3, mistakes=(Mistake.calls("derivative fed the activation", "sigmoid_derivative(z) takes the pre-activation z: "
+         _act_fixed, _act_draw, 3, tolerance=EXACT, analytic=True,
+         mistakes=(Mistake.calls("derivative fed the activation", "sigmoid_derivative(z) takes the pre-activation z: "
                                  "compute s = sigmoid(z) first, then s * (1 - s); z * (1 - z) is the formula "
                                  "for an input that is already the activation", lambda z: z * (1 - z)),),
          title="sigmoid'(z) = sigmoid(z) (1 - sigmoid(z)) of the pre-activation z"),
     Part(A, "tanh_derivative_matches_reference", "tanh_derivative", ("z",), ref_tanh_derivative, 1,
-         _act_fixed, _act_draw, 3, tolerance=Tolerance(rtol=1e-7, atol=1e-12),
+         _act_fixed, _act_draw, 3, tolerance=EXACT, analytic=True,
          mistakes=(Mistake.calls("derivative fed the activation", "tanh_derivative(z) takes the pre-activation: "
                                  "1 - tanh(z)**2, not 1 - z**2", lambda z: 1 - z * z),
+                   Mistake.calls("sigmoid's derivative", "that is the sigmoid's derivative; tanh'(z) = 1 - tanh(z)**2",
+                                 lambda z: _sig(z) * (1 - _sig(z))),
                    Mistake.calls("square missing", "tanh'(z) = 1 - tanh(z)**2 (squared)", lambda z: 1 - np.tanh(z))),
          title="tanh'(z) = 1 - tanh(z)^2 of the pre-activation z"),
     Part(A, "sympy_derivative_matches_reference", "derivative_with_sympy", ("expression", "z"),
@@ -160,7 +165,7 @@ PARTS = [
                                  _forward_difference),),
          title="central differences, entry by entry, x left unchanged"),
     Part(A, "backprop_matches_reference", "two_layer_backward", ("X", "Y", "W1", "b1", "W2", "b2"), ref_backward,
-         2, _backprop_fixed, _backprop_draw, 3, dtype="float",
+         2, _backprop_fixed, _backprop_draw, 3, dtype="float", tolerance=EXACT, analytic=True,
          outputs=("dW1", "db1", "dW2", "db2"), partial=True,
          mistakes=(Mistake.calls("derivative fed the activation", FED_ACTIVATION,
                                  lambda *a: ref_backward(*a, fed_activation=True)),

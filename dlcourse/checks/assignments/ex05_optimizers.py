@@ -79,6 +79,12 @@ def _adam_no_bias(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     return w - lr * m / (np.sqrt(v) + eps), m, v
 
 
+def _adam_efficient(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    return w - lr * math.sqrt(1 - beta2**t) / (1 - beta1**t) * m / (np.sqrt(v) + eps), m, v
+
+
 def _adam_eps_inside(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     m = beta1 * m + (1 - beta1) * g
     v = beta2 * v + (1 - beta2) * g * g
@@ -86,6 +92,11 @@ def _adam_eps_inside(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
 
 
 # ---- inputs ------------------------------------------------------------------------------
+def _flags(*pairs) -> set:
+    """The tags whose condition holds: ``_flags(("t > 1", t > 1))``."""
+    return {tag for tag, holds in pairs if holds}
+
+
 def _vec(rng, d, scale=1.0):
     return rng.normal(scale=scale, size=d)
 
@@ -97,7 +108,7 @@ def _sgd_fixed():
 def _sgd_draw(rng):
     shape = (int(rng.integers(2, 4)), int(rng.integers(2, 4)))
     return case(rng.normal(size=shape), rng.normal(size=shape), float(rng.choice([0.01, 0.1, 1.0])),
-                kind=f"a random {shape} weight matrix")
+                kind=f"a random {shape} weight matrix", tags={"2-D"})
 
 
 def _momentum_fixed():
@@ -116,40 +127,45 @@ def _rmsprop_fixed():
     return [case(np.array([1.0, -1.0]), np.array([0.2, -0.1]), np.zeros(2), 0.01, 0.99, 1e-8,
                  kind="first step (square average 0)"),
             case(np.array([0.5, 0.5, 0.5]), np.array([1e-3, -2e-3, 0.0]), np.array([1e-6, 4e-6, 0.0]), 0.1, 0.9, 1e-2,
-                 kind="tiny gradients with a large eps (1e-2)")]
+                 kind="tiny gradients with a large eps (1e-2)", tags={"large eps"})]
 
 
 def _rmsprop_draw(rng):
     d = int(rng.integers(2, 6))
+    eps = float(rng.choice([1e-8, 1e-3, 1e-2]))
     return case(_vec(rng, d), _vec(rng, d, 0.01), rng.uniform(0, 1e-4, d), float(rng.choice([0.01, 0.001])),
-                float(rng.choice([0.9, 0.99])), float(rng.choice([1e-8, 1e-3, 1e-2])), kind=f"random state, {d} weights")
+                float(rng.choice([0.9, 0.99])), eps, kind=f"random state, {d} weights",
+                tags={"large eps"} if eps >= 1e-3 else set())
 
 
 def _adam_fixed():
     return [case(np.array([1.0, -1.0]), np.array([0.1, -0.2]), np.zeros(2), np.zeros(2), 1, 0.001, 0.9, 0.999, 1e-8,
                  kind="first step (t = 1)"),
             case(np.array([0.5, 0.5]), np.array([0.01, -0.02]), np.array([0.02, 0.0]), np.array([1e-4, 1e-4]), 3,
-                 0.01, 0.9, 0.999, 1e-3, kind="third step, eps 1e-3"),
+                 0.01, 0.9, 0.999, 1e-3, kind="third step, eps 1e-3", tags={"large eps", "t > 1"}),
             case(np.array([1.0, 2.0]), np.array([1e-3, -1e-3]), np.zeros(2), np.zeros(2), 1, 0.1, 0.9, 0.999, 0.1,
-                 kind="tiny gradients with a large eps (0.1)")]
+                 kind="tiny gradients with a large eps (0.1)", tags={"large eps"})]
 
 
 def _adam_draw(rng):
     d = int(rng.integers(2, 6))
+    t, eps = int(rng.choice([1, 2, 5, 50])), float(rng.choice([1e-8, 1e-3, 0.1]))
     return case(_vec(rng, d), _vec(rng, d, 0.1), _vec(rng, d, 0.05), rng.uniform(0, 0.01, d),
-                int(rng.choice([1, 2, 5, 50])), float(rng.choice([1e-3, 1e-2])), 0.9, float(rng.choice([0.99, 0.999])),
-                float(rng.choice([1e-8, 1e-3, 0.1])), kind=f"random state, {d} weights")
+                t, float(rng.choice([1e-3, 1e-2])), 0.9, float(rng.choice([0.99, 0.999])),
+                eps, kind=f"random state, {d} weights", tags=_flags(("large eps", eps >= 1e-3), ("t > 1", t > 1)))
 
 
 def _cosine_fixed():
     return [case(e, 0.1, 0.0, 10, kind=f"epoch {e} of T_max = 10") for e in (0, 3, 5, 10)] + \
-        [case(4, 0.5, 0.01, 8, kind="lr_min > 0")]
+        [case(4, 0.5, 0.01, 8, kind="lr_min > 0", tags={"lr_min > 0"}),
+         case(13, 0.1, 0.001, 10, kind="past T_max (epoch 13 of 10; the cosine goes on)", tags={"past T_max", "lr_min > 0"})]
 
 
 def _cosine_draw(rng):
     T = int(rng.integers(2, 30))
-    return case(int(rng.integers(0, 2 * T + 1)), float(rng.choice([0.1, 1.0, 0.05])), float(rng.choice([0.0, 0.001])),
-                T, kind="random epoch (possibly past T_max)")
+    epoch, lr_min = int(rng.integers(0, 2 * T + 1)), float(rng.choice([0.0, 0.001]))
+    return case(epoch, float(rng.choice([0.1, 1.0, 0.05])), lr_min, T, kind="random epoch (possibly past T_max)",
+                tags=_flags(("past T_max", epoch > T), ("lr_min > 0", lr_min > 0)))
 
 
 EPS_INSIDE = ("epsilon inside the square root: PyTorch adds eps outside, sqrt(v) + eps "
@@ -182,6 +198,10 @@ PARTS = [
          partial=True,
          mistakes=(Mistake.calls("bias correction missing", "divide m by (1 - beta1**t) and v by (1 - beta2**t) "
                                  "before the update (the moments start at 0)", _adam_no_bias),
+                   Mistake.calls("efficient form, eps not rescaled", "that is the paper's 'efficient' form "
+                                 "lr_t = lr sqrt(1 - beta2**t) / (1 - beta1**t) with eps added to sqrt(v); to match "
+                                 "torch, add eps to sqrt(v_hat), or use eps * sqrt(1 - beta2**t) in that form",
+                                 _adam_efficient),
                    Mistake.calls("epsilon inside the square root", EPS_INSIDE, _adam_eps_inside)),
          title="Adam step with bias correction, as torch.optim.Adam"),
     Part(A, "cosine_schedule_matches_reference", "cosine_lr", ("epoch", "lr_max", "lr_min", "T_max"), ref_cosine_lr,

@@ -13,24 +13,27 @@ from dlcourse.checks.assignments.ex02_mlp import _dense_draw, _mlp_draw, _modera
 from .base import Hidden
 
 def _moderate_hidden():
-    return [case(np.linspace(-8, 8, 24).reshape(2, 3, 4), kind="a 3-D array"),
-            case(np.array([-1e-9, 0.0, 1e-9, 3.0], dtype=np.float32), kind="float32 values near 0")]
+    return [case(np.linspace(-8, 8, 24).reshape(2, 3, 4), kind="a 3-D array", tags={"3-D"}),
+            case(np.array([-1e-9, 0.0, 1e-9, 3.0], dtype=np.float32), kind="float32 values near 0",
+                 tags={"tiny values"})]
 
 def _large_hidden():
-    return [case(np.array([[-745.0, -710.0], [710.0, 745.0]]), kind="inputs near exp's overflow limit"),
-            case(np.full((2, 2), -1e4, dtype=np.float32), kind="all -1e4, float32")]
+    return [case(np.array([[-745.0, -710.0], [710.0, 745.0]]), kind="inputs near exp's overflow limit",
+                 tags={"large"}),
+            case(np.full((2, 2), -1e4, dtype=np.float32), kind="all -1e4, float32", tags={"large"})]
 
 def _softmax_hidden():
-    return [case(np.array([[3.0], [-2.0]]), kind="a single class (K = 1)"),
-            case(np.array([[0.0, 0.0], [5.0, -5.0], [1.0, 2.0]]), kind="3 rows of 2 classes")]
+    return [case(np.array([[3.0], [-2.0]]), kind="a single class (K = 1)", tags={"K = 1"}),
+            case(np.array([[0.0, 0.0], [5.0, -5.0], [1.0, 2.0]]), kind="3 rows of 2 classes", tags={"uniform row"})]
 
 def _softmax_large_hidden():
-    return [case(np.array([[800.0, 800.0], [-800.0, -799.0]]), kind="logits beyond exp's overflow limit")]
+    return [case(np.array([[800.0, 800.0], [-800.0, -799.0]]), kind="logits beyond exp's overflow limit",
+                 tags={"large"})]
 
 def _dense_hidden():
-    return [case(np.ones((1, 4)), np.arange(8.0).reshape(4, 2), np.zeros(2), kind="one sample"),
+    return [case(np.ones((1, 4)), np.arange(8.0).reshape(4, 2), np.zeros(2), kind="one sample", tags={"N = 1"}),
             case(np.arange(9.0).reshape(3, 3), np.eye(3)[::-1].copy(), np.array([1.0, 2.0, 3.0]),
-                 kind="square weights")]
+                 kind="square weights", tags={"D = K"})]
 
 def _mlp_hidden():
     rng = np.random.default_rng(3)

@@ -14,8 +14,8 @@ from dlcourse.checks.assignments.ex03_derivatives import _backprop_draw, _ngrad_
 from .base import Hidden
 
 def _act_hidden():
-    return [case(np.array([-30.0, -10.0, 10.0, 30.0]), kind="saturated inputs (|z| >= 10)"),
-            case(np.linspace(-3, 3, 12).reshape(3, 4), kind="a grid of values")]
+    return [case(np.array([-30.0, -10.0, 10.0, 30.0]), kind="saturated inputs (|z| >= 10)", tags={"saturated"}),
+            case(np.linspace(-3, 3, 12).reshape(3, 4), kind="a grid of values", tags={"2-D"})]
 
 HIDDEN_EXPRESSIONS = ["tanh(x)", "x*exp(-x**2)", "sqrt(1 + x**2)"]
 
@@ -25,7 +25,7 @@ def _sympy_hidden():
 
 def _ngrad_hidden():
     return [case(FunctionSpec("sines", {"a": np.full((2, 3), 1.5)}), np.linspace(-1, 1, 6).reshape(2, 3), 1e-2,
-                 kind="sum of sines of a 2-D x, eps 1e-2")]
+                 kind="sum of sines of a 2-D x, eps 1e-2", tags={"2-D x"})]
 
 
 HIDDEN = {

@@ -14,21 +14,25 @@ from .base import Hidden
 
 def _reg_hidden():
     return [case(np.zeros(5), np.array([0.0, 0.5, -3.0, 10.0, -0.2]), kind="zero targets with an outlier"),
-            case(np.ones((2, 3), dtype=np.float32), np.full((2, 3), 1.25, dtype=np.float32), kind="float32 targets")]
+            case(np.ones((2, 3), dtype=np.float32), np.full((2, 3), 1.25, dtype=np.float32), kind="float32 targets",
+                 tags={"2-D"})]
 
 def _huber_hidden():
     return [case(np.zeros(4), np.array([10.0, -10.0, 0.1, 0.0]), 3.0, kind="large outliers, delta = 3")]
 
 def _bce_hidden():
-    return [case(np.array([1.0, 1.0, 0.0]), np.array([0.01, 0.99, 0.01]), kind="confident predictions"),
-            case(np.array([0.3, 0.7]), np.array([0.4, 0.6]), kind="soft targets")]
+    return [case(np.array([1.0, 1.0, 0.0]), np.array([0.01, 0.99, 0.01]), kind="confident predictions",
+                 tags={"confident"}),
+            case(np.array([0.3, 0.7]), np.array([0.4, 0.6]), kind="soft targets, other values", tags={"soft targets"})]
 
 def _cce_hidden():
-    return [case(np.array([[0.0, 1.0]]), np.array([[0.25, 0.75]]), kind="one sample"),
-            case(np.array([[0.2, 0.8], [0.5, 0.5]]), np.array([[0.3, 0.7], [0.6, 0.4]]), kind="soft targets")]
+    return [case(np.array([[0.0, 1.0]]), np.array([[0.25, 0.75]]), kind="one sample", tags={"N = 1"}),
+            case(np.array([[0.2, 0.8], [0.5, 0.5]]), np.array([[0.3, 0.7], [0.6, 0.4]]), kind="soft targets, other values",
+                 tags={"soft targets"})]
 
 def _logits_hidden():
-    return [case(np.array([[0.0, 1.0]]), np.array([[1000.0, -1000.0]]), kind="one sample with huge logits")]
+    return [case(np.array([[0.0, 1.0]]), np.array([[1000.0, -1000.0]]), kind="one sample with huge logits",
+                 tags={"N = 1", "large logits"})]
 
 
 HIDDEN = {
