@@ -7,13 +7,16 @@
 #   make feedback                      feedback HTML into exercises/feedback/<student>/<assignment>/
 #   make grades                        export every grade to exercises/grades.csv
 #   make roster ROSTER=students.csv    import students (columns id,first_name,last_name,email)
-#   make zip-collect ASSIGNMENT=ex01_perceptron   collect an LMS download from
-#                                      exercises/downloaded/<assignment>/archive/ into submitted/
+#   make zip-collect ASSIGNMENT=ex01_perceptron [FORCE=1]   collect an LMS download from
+#                                      exercises/downloaded/<assignment>/archive/ into submitted/,
+#                                      with timestamp.txt from the download's file times
+#                                      (FORCE=1: collect again, replacing what was collected)
 #   make due ASSIGNMENT=... DUE="2026-01-10 17:00:00 UTC"   set a due date (late penalty: 10 %/day)
 #   make regrade ASSIGNMENT=... [STUDENT=id]   grade again with dlcourse-grade after a fix
 #   make return-feedback               copy feedback to exercises/feedback_to_return/<assignment>/<student>.html
 #   make exercise-sources              rebuild exercises/source/ from exercises/make_sources.py
-#   make formgrader                    start Jupyter in exercises/ to grade written answers
+#   make formgrader [PORT=8888]        start Jupyter in exercises/ to grade written answers
+#                                      (adds --allow-root when run as root, as dlcourse-grade is)
 
 EXERCISES      := exercises
 EXERCISE_IDS   := ex01_perceptron ex02_mlp ex03_derivatives ex04_losses ex05_optimizers ex06_cnn
@@ -22,6 +25,10 @@ ASSIGNMENT     ?=
 STUDENT        ?=
 ROSTER         ?=
 DUE            ?=
+FORCE          ?=
+PORT           ?= 8888
+# Jupyter refuses to start as root unless told to; the grading machine runs as root.
+ALLOW_ROOT     = $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: assignments autograde feedback grades roster zip-collect due regrade return-feedback \
         exercise-sources formgrader
@@ -63,7 +70,7 @@ roster: $(STAMP)
 
 zip-collect: $(STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make zip-collect ASSIGNMENT=ex01_perceptron"; exit 2; }
-	$(NBGRADER) zip_collect $(ASSIGNMENT)
+	$(NBGRADER) zip_collect $(ASSIGNMENT) $(if $(FORCE),--force)
 
 due: $(STAMP)
 	@test -n "$(ASSIGNMENT)" -a -n "$(DUE)" || { echo 'usage: make due ASSIGNMENT=ex01_perceptron DUE="2026-01-10 17:00:00 UTC"'; exit 2; }
@@ -81,4 +88,4 @@ return-feedback: feedback
 	@echo "One HTML per student: $(EXERCISES)/feedback_to_return/<assignment>/<student>.html"
 
 formgrader: $(STAMP)
-	cd $(EXERCISES) && $(BIN)/jupyter lab --no-browser
+	cd $(EXERCISES) && $(BIN)/jupyter lab --no-browser --port=$(PORT) $(ALLOW_ROOT)

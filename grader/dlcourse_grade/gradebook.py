@@ -68,11 +68,28 @@ def _record(db_url: str, course_id: str, assignment: str, result) -> None:
             raise
 
 
-def apply_late_penalties(db_url: str, config, assignment: str, result) -> None:
-    """Run nbgrader's own ``AssignLatePenalties`` (with the course's plugin) on each graded notebook."""
+def apply_late_penalties(db_url: str, config, assignment: str, result) -> float:
+    """Run nbgrader's own ``AssignLatePenalties`` (with the course's plugin) on each graded notebook;
+    the total penalty it recorded (stored on ``result.late_penalty`` too, for the table)."""
     for nbr in result.notebooks:
         resources = {"nbgrader": {"db_url": db_url, "assignment": assignment, "notebook": nbr.name,
                                   "student": result.student}}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with_retries(lambda: AssignLatePenalties(config=config).preprocess(new_notebook(), resources))
+    result.late_penalty = with_retries(lambda: _penalty(db_url, config, assignment, result))
+    return result.late_penalty
+
+
+def _penalty(db_url: str, config, assignment: str, result) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Gradebook(db_url) as gb:  # as AssignLatePenalties opens it
+            total = 0.0
+            for nbr in result.notebooks:
+                try:
+                    total += float(gb.find_submission_notebook(nbr.name, assignment, result.student)
+                                   .late_submission_penalty or 0.0)
+                except MissingEntry:
+                    continue
+            return total

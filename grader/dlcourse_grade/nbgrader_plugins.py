@@ -6,18 +6,28 @@
   traceback would print the line that raised).
 * :class:`PercentPerDayLatePenalty`: a late-submission plugin that takes a fixed
   percentage of the notebook's score per started day late (10 % by default).
+* :class:`KeepTimesExtractor` and :class:`TimestampedCollector`: ``nbgrader zip_collect``
+  plugins that keep each downloaded file's time (a zip entry's date, a plain file's
+  modification time) through extraction and give it as the submission's timestamp when
+  the file name has none, so ``timestamp.txt`` is written (late penalties apply) and two
+  copies of one notebook keep the newer instead of stopping the collection.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
+import time
+import zipfile
+from datetime import datetime, timezone
 
-from nbgrader.plugins import LateSubmissionPlugin
+from nbgrader.plugins import ExtractorPlugin, FileNameCollectorPlugin, LateSubmissionPlugin
 from nbgrader.preprocessors import ClearHiddenTests
 from traitlets import Float
 
-__all__ = ["StripHiddenTests", "PercentPerDayLatePenalty", "hidden_lines"]
+__all__ = ["StripHiddenTests", "PercentPerDayLatePenalty", "KeepTimesExtractor", "TimestampedCollector",
+           "hidden_lines"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -71,3 +81,52 @@ class PercentPerDayLatePenalty(LateSubmissionPlugin):
             return None
         days = math.ceil(total_seconds_late / 86400)
         return min(score, score * days * self.percent_per_day / 100)
+
+
+class KeepTimesExtractor(ExtractorPlugin):
+    """nbgrader's extractor, then each extracted file gets the time it had in the download.
+
+    nbgrader copies plain files and unpacks zips without their times (every file would be
+    "now"); this sets a copied file's modification time to the original's and an unpacked
+    file's to its zip entry's date (a zip stores local time without a zone: read as this
+    machine's local time, as :mod:`zipfile` writes it). Archives inside archives keep
+    nbgrader's time.
+    """
+
+    def extract(self, archive_path: str, extracted_path: str) -> None:
+        super().extract(archive_path, extracted_path)
+        for root, _, files in os.walk(archive_path):
+            extract_to = os.path.normpath(os.path.join(extracted_path, os.path.relpath(root, archive_path)))
+            for name in files:
+                src = os.path.join(root, name)
+                stem, ext = os.path.splitext(name)
+                if ext not in self.zip_ext:
+                    dest = os.path.join(extract_to, name)
+                    if os.path.isfile(dest):
+                        st = os.stat(src)
+                        os.utime(dest, (st.st_atime, st.st_mtime))
+                elif zipfile.is_zipfile(src):
+                    self._zip_times(src, os.path.join(extract_to, stem))
+
+    @staticmethod
+    def _zip_times(src: str, dest: str) -> None:
+        with zipfile.ZipFile(src) as zf:
+            for info in zf.infolist():
+                target = os.path.normpath(os.path.join(dest, info.filename))
+                inside = target.startswith(os.path.normpath(dest) + os.sep)
+                if info.is_dir() or not inside or not os.path.isfile(target):
+                    continue
+                t = time.mktime(info.date_time + (0, 0, -1))
+                os.utime(target, (t, t))
+
+
+class TimestampedCollector(FileNameCollectorPlugin):
+    """nbgrader's file-name collector; a file whose name gives no ``timestamp`` gets its modification
+    time (UTC), which :class:`KeepTimesExtractor` has set to the download's."""
+
+    def collect(self, submitted_file: str):
+        info = super().collect(submitted_file)
+        if info and not info.get("timestamp"):
+            mtime = os.path.getmtime(submitted_file)
+            info["timestamp"] = datetime.fromtimestamp(mtime, timezone.utc).isoformat(" ")
+        return info

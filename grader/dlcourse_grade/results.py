@@ -73,10 +73,17 @@ class StudentResult:
     notebooks: list[NotebookResult] = field(default_factory=list)
     error: str | None = None
     extra_flags: list[Flag] = field(default_factory=list)  # about the submission as a whole
+    late_penalty: float = 0.0  # nbgrader's late-submission penalty (points), once recorded
 
     @property
     def score(self) -> float:
+        """The points earned, before any late penalty."""
         return sum(p.score or 0.0 for nb in self.notebooks for p in nb.parts)
+
+    @property
+    def final_score(self) -> float:
+        """The score after nbgrader's late penalty (as the gradebook's total shows it)."""
+        return max(0.0, self.score - self.late_penalty)
 
     @property
     def max_score(self) -> float:

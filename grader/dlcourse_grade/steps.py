@@ -38,6 +38,7 @@ Warnings nbgrader's preprocessors log (a changed checksum, a duplicated id) beco
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 import time
@@ -263,23 +264,42 @@ def _first_line(out) -> str:
     return f"{out.get('ename', 'Error')}: {gist}".strip(": ")[:300]
 
 
+def _without_stderr(cell):
+    """The cell without its stderr stream outputs.
+
+    nbgrader's ``determine_grade`` counts any stderr output as a failed test. Our test
+    cells report failure by raising (``checks.check``) or by the score they return (the
+    hidden checks), never on stderr; what does reach a test cell's stderr is the learner's
+    function writing there at the file-descriptor level (``os.write(2, ...)``, a C library),
+    which the checks cannot capture and the verification run discards. Counting it would
+    zero the in-kernel score of an honest part and flag "possible tampering" against the
+    verified one; dropping it only ever raises an in-kernel score, so no cheat gains by it
+    (verification's score is the one recorded).
+    """
+    outputs = cell.get("outputs", [])
+    if not any(o.get("output_type") == "stream" and o.get("name") == "stderr" for o in outputs):
+        return cell
+    out = copy.copy(cell)
+    out["outputs"] = [o for o in outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+    return out
+
+
 def in_kernel_scores(nb, spec: NotebookSpec) -> list[PartResult]:
-    """nbgrader's own ``determine_grade`` on each grade cell, with the first error as the reason."""
+    """nbgrader's own ``determine_grade`` on each grade cell (its stderr output aside: see
+    :func:`_without_stderr`), with the first error as the reason."""
     by_id, parts = spec.by_id(), []
     for cell in nb.cells:
         gid = (cell.metadata.get("nbgrader") or {}).get("grade_id")
         if gid not in by_id or not by_id[gid].grade:
             continue
         try:
-            score, max_score = nbutils.determine_grade(cell)
+            score, max_score = nbutils.determine_grade(_without_stderr(cell))
         except (ValueError, KeyError, TypeError) as exc:
             score, max_score = 0.0, float(by_id[gid].points or 0)
             reason = f"the cell's result is not a valid score ({exc})"
         else:
             errs = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
             reason = _first_line(errs[0]) if errs and score == 0 else ""
-            if not reason and score == 0 and any(o.get("name") == "stderr" for o in cell.get("outputs", [])):
-                reason = "the cell wrote to stderr"
         manual = score is None
         parts.append(PartResult(gid, float(max_score), score, score, reason=reason, manual=manual))
     return parts

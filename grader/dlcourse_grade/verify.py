@@ -25,6 +25,7 @@ import ast
 import importlib.util
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -54,16 +55,55 @@ from .submission import copy_submission
 __all__ = ["verify_notebook", "run_parts", "learner_cells", "VerificationUnavailable"]
 
 
+#: IPython cell magics that run their body as ordinary code in the user's namespace
+#: (``%%timeit`` runs it inside a function: its definitions do not survive, as in the kernel).
+BODY_MAGICS = frozenset({"time", "capture", "prun"})
+_LINE_MAGIC = re.compile(r"^(\s*)[%!].*$", re.M)
+
+
+def python_source(src: str) -> str:
+    """The plain Python that IPython would run for a cell's source, as the verification runs it.
+
+    A leading cell magic that runs its body in the namespace (``%%time``, ``%%capture``,
+    ``%%prun``, also nested) is dropped and its body kept; ``%%writefile [-a] FILE`` becomes the
+    write of that file; any other cell magic (``%%timeit``, ``%%bash``, ``%%html``, ...)
+    runs nothing, as its body is not Python of the notebook. Line magics and shell escapes
+    become ``pass``. Line numbers are kept (dropped lines become empty lines).
+    """
+    lines = src.split("\n")
+    k = 0
+    while True:
+        while k < len(lines) and not lines[k].strip():  # IPython drops leading empty lines first
+            k += 1
+        if k == len(lines) or not lines[k].lstrip().startswith("%%"):
+            break
+        words = lines[k].lstrip()[2:].split()
+        name = words[0] if words else ""
+        if name in BODY_MAGICS:
+            lines[k] = ""
+            continue
+        if name == "writefile" and len(words) >= 2:
+            append = "-a" in words[1:-1] or "--append" in words[1:-1]
+            target, body = words[-1].strip("\"'"), "\n".join(lines[k + 1:])
+            body += "" if body.endswith("\n") else "\n"
+            mode = "a" if append else "w"
+            return "\n" * k + f"with open({target!r}, {mode!r}) as _f:\n    _f.write({body!r})\n"
+        return ""
+    return _LINE_MAGIC.sub(r"\1pass", "\n".join(lines))
+
+
 def learner_cells(nb, functions: set[str] = frozenset()) -> list[str]:
-    """Sources of the code cells that define things: not the test cells (grade cells that are not
-    solutions), and not the locked demo cells that call the learner's ``functions``."""
+    """Sources of the code cells that define things, as plain Python (:func:`python_source`): not
+    the test cells (grade cells that are not solutions), and not the locked demo cells that call
+    the learner's ``functions``."""
     out = []
     for c in nb.cells:
         if c.cell_type != "code" or (nbutils.is_grade(c) and not nbutils.is_solution(c)):
             continue
-        if nbutils.is_locked(c) and functions and _calls_any(c.source, functions):
+        src = python_source(c.source)
+        if nbutils.is_locked(c) and functions and _calls_any(src, functions):
             continue
-        out.append(c.source)
+        out.append(src)
     return out
 
 

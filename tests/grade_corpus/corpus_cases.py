@@ -11,10 +11,12 @@ honest student is graded before everyone who tries to damage the run.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Callable
 
-from corpus_build import (add_cell_after, append_to_solution, delete_cell, edit_cell, honest, set_solution, submit)
+from corpus_build import (add_cell_after, append_to_solution, cell_index, delete_cell, edit_cell, honest, set_solution,
+                          solution_id, src, submit)
 
 A1 = "ex01_perceptron"
 A2 = "ex02_mlp"
@@ -117,6 +119,30 @@ try:
 except OSError as exc:
     print("fork refused after", len(children), "children:", type(exc).__name__)
 """
+
+
+FD_STDERR = """
+import os
+_quiet_step = step
+def step(z):
+    os.write(2, b"step called\\n")
+    return _quiet_step(z)
+"""
+
+
+def _under_time(nb):
+    for fn in WRONG_ALL:
+        cell = nb["cells"][cell_index(nb, solution_id(nb, fn))]
+        cell["source"] = "%%time\n" + src(cell)
+    return nb
+
+
+def _two_copies(course):
+    folder = None
+    for name, mtime in (("ex01_perceptron-2.ipynb", 1_800_000_000), ("ex01_perceptron (1).ipynb", 1_700_000_000)):
+        folder = submit(course, "h02_two_lms_copies", A1, honest(course, A1), name=name)
+        os.utime(folder / name, (mtime, mtime))
+    return folder
 
 
 def class_cases(port: int, root: str) -> list[Sub]:
@@ -359,6 +385,11 @@ def corpus_cases() -> list[Sub]:
             flags=["data.csv: not a regular file"]),
         simple("t23_active_output", "JavaScript and script-bearing HTML in its outputs (aimed at formgrader)",
                lambda nb: add_cell_after(nb, "setup", ACTIVE_OUTPUT), f),
+        simple("h01_cell_magics", "honest, every solution cell under %%time (issue 18)", _under_time, f),
+        Sub("h02_two_lms_copies", "honest, two renamed LMS copies and no ex01_perceptron.ipynb (issue 18)",
+            _two_copies, f, flags=["graded ex01_perceptron-2.ipynb", "not graded: ex01_perceptron (1).ipynb"]),
+        simple("h03_fd_stderr", "honest, step writes to file descriptor 2 (issue 18)",
+               lambda nb: append_to_solution(nb, "step", FD_STDERR), f),
         Sub("u01_honest_mlp", "honest (ex02)", lambda c: submit(c, "u01_honest_mlp", A2, honest(c, A2)),
             FULL2, assignment=A2),
         Sub("u02_naive_sigmoid", "a correct but naive sigmoid that overflows (ex02)",
