@@ -33,6 +33,7 @@ from dlcourse_grade import steps, submission, verify  # noqa: E402
 from dlcourse_grade.course import AssignmentSpec, CellSpec, NotebookSpec  # noqa: E402
 from dlcourse_grade.results import FlagKind, NotebookResult, PartResult  # noqa: E402
 from dlcourse_grade.sandbox import Isolation, Limits  # noqa: E402
+from nbgrader_cells import nbgrader_cell  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 A1 = "ex01_perceptron"
@@ -40,15 +41,8 @@ A1 = "ex01_perceptron"
 STEP = "def step(z):\n    return np.where(np.asarray(z, dtype=float) > 0, 1.0, 0.0)\n"
 
 
-def _cell(source, grade_id, *, grade=False, solution=False, locked=False, points=None):
-    cell = new_code_cell(source=source)
-    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
-            "solution": solution, "task": False}
-    if grade:
-        meta["points"] = points
-    cell.metadata["nbgrader"] = meta
-    cell.metadata["nbgrader"]["checksum"] = nbutils.compute_checksum(cell)
-    return cell
+def _cell(source, grade_id, **meta):
+    return nbgrader_cell("code", source, grade_id, **meta)
 
 
 def _step_notebook(solution_source):

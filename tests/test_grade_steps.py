@@ -11,7 +11,7 @@ import copy
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_notebook
 
 pytest.importorskip("nbgrader", reason="the grader needs nbgrader (pip install ./grader)")
 
@@ -24,18 +24,10 @@ from dlcourse_grade import detectors, steps, verify  # noqa: E402
 from dlcourse_grade.course import CellSpec, NotebookSpec  # noqa: E402
 from dlcourse_grade.repair import Ungradable  # noqa: E402
 from dlcourse_grade.results import Flag, FlagKind, NotebookResult, PartResult  # noqa: E402
+from nbgrader_cells import nbgrader_cell  # noqa: E402
 
 
-def _cell(kind, source, grade_id, *, grade=False, solution=False, locked=False, points=None):
-    make = new_code_cell if kind == "code" else new_markdown_cell
-    cell = make(source=source)
-    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
-            "solution": solution, "task": False}
-    if grade:
-        meta["points"] = points
-    cell.metadata["nbgrader"] = meta
-    cell.metadata["nbgrader"]["checksum"] = nbutils.compute_checksum(cell)
-    return cell
+_cell = nbgrader_cell
 
 
 def _spec(nb) -> NotebookSpec:
