@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = ("05_losses", "06_optimizers", "07_cnn")
-ASSIGNMENTS = {"05_losses": "ex04_losses", "06_optimizers": "ex05_optimizers", "07_cnn": "ex06_cnn"}
+CHAPTERS = ("06_losses", "07_optimizers", "08_cnn")
+ASSIGNMENTS = {"06_losses": "ex04_losses", "07_optimizers": "ex05_optimizers", "08_cnn": "ex06_cnn"}
 #: Each chapter's budget from the issue (seconds of notebook execution).
 MAX_EXECUTION_SECONDS = 40.0
 #: Glued floats went through ``repr`` and back: exact up to the last bit.
@@ -102,8 +102,8 @@ def test_chapter_has_jupytext_header_goals_checks_summary_and_graded_note(chapte
 
 
 @pytest.mark.parametrize("chapter, traps", [
-    ("05_losses", ["$\\frac{1}{n}$ or $\\frac{1}{2m}$", "base-10"]),
-    ("06_optimizers", ["0.1220", "RMSprop's decay, and where $\\epsilon$ goes", "Adam keeps both moments",
+    ("06_losses", ["$\\frac{1}{n}$ or $\\frac{1}{2m}$", "base-10"]),
+    ("07_optimizers", ["0.1220", "RMSprop's decay, and where $\\epsilon$ goes", "Adam keeps both moments",
                        "L2 regularisation is not weight decay"]),
 ])
 def test_common_trap_boxes_are_present(chapter, traps):
@@ -212,7 +212,7 @@ def test_glued_categorical_cross_entropy_is_0_3567(executed_notebooks):
     """Is the glued cross-entropy of [0.7, 0.2, 0.1] against class 0 the package's value, 0.3567?"""
     from dlcourse import losses
 
-    glued = _glued(executed_notebooks, "05_losses", "cce_example")
+    glued = _glued(executed_notebooks, "06_losses", "cce_example")
     expected = losses.categorical_cross_entropy(np.array([[1.0, 0.0, 0.0]]), np.array([[0.7, 0.2, 0.1]]))
     assert abs(glued - expected) <= FLOAT_TOL
     assert round(glued, 4) == 0.3567, "the known answer of the worked example"
@@ -225,7 +225,7 @@ def test_glued_binary_cross_entropy_is_0_6067(executed_notebooks):
     """Is the glued binary cross-entropy of [0.9, 0.1, 0.2] against [1, 0, 1] the package's value, 0.6067?"""
     from dlcourse import losses
 
-    glued = _glued(executed_notebooks, "05_losses", "bce_example")
+    glued = _glued(executed_notebooks, "06_losses", "bce_example")
     expected = losses.binary_cross_entropy(np.array([1.0, 0.0, 1.0]), np.array([0.9, 0.1, 0.2]))
     assert abs(glued - expected) <= FLOAT_TOL
     assert round(glued, 4) == 0.6067
@@ -236,7 +236,7 @@ def test_glued_confident_wrong_loss_is_natural_log(executed_notebooks):
     """Is the glued loss of a confident wrong answer -ln(0.001) = 6.91, not the base-10 value 3?"""
     from dlcourse import losses
 
-    glued = _glued(executed_notebooks, "05_losses", "neg_ln_0001")
+    glued = _glued(executed_notebooks, "06_losses", "neg_ln_0001")
     assert abs(glued - losses.binary_cross_entropy(np.array([1.0]), np.array([0.001]))) <= FLOAT_TOL
     assert abs(glued - losses.binary_cross_entropy(np.array([0.0]), np.array([0.999]))) <= 1e-9
     assert round(glued, 2) == 6.91 and abs(glued - 3.0) > 1
@@ -253,10 +253,10 @@ def test_glued_gradient_descent_is_0_1153(executed_notebooks):
     for _ in range(20):
         x.grad = 2 * x.data
         opt.step()
-    glued = _glued(executed_notebooks, "06_optimizers", "gd_x_after_20")
+    glued = _glued(executed_notebooks, "07_optimizers", "gd_x_after_20")
     assert abs(glued - float(x.data)) <= FLOAT_TOL
     assert round(glued, 4) == 0.1153 and abs(glued - 0.1220) > 1e-3
-    assert abs(_glued(executed_notebooks, "06_optimizers", "gd_f_after_20") - float(x.data) ** 2) <= FLOAT_TOL
+    assert abs(_glued(executed_notebooks, "07_optimizers", "gd_f_after_20") - float(x.data) ** 2) <= FLOAT_TOL
 
 
 @pytest.mark.book
@@ -266,7 +266,7 @@ def test_glued_conv_known_answer(executed_notebooks):
 
     x = np.arange(9.0).reshape(1, 1, 3, 3)
     w = np.arange(4.0).reshape(1, 1, 2, 2)
-    glued = _glued(executed_notebooks, "07_cnn", "conv_known_answer")
+    glued = _glued(executed_notebooks, "08_cnn", "conv_known_answer")
     assert glued == conv.conv2d_forward(x, w)[0][0, 0].tolist() == conv.conv2d_forward_naive(x, w)[0][0, 0].tolist()
     assert glued == [[19, 25], [37, 43]]
 
@@ -274,9 +274,9 @@ def test_glued_conv_known_answer(executed_notebooks):
 @pytest.mark.book
 def test_glued_optimizer_crosscheck_and_cnn_twin_agree(executed_notebooks):
     """Did the chapters' PyTorch comparisons pass: optimizers step for step, the CNN twin with copied weights?"""
-    assert _glued(executed_notebooks, "06_optimizers", "optim_xcheck_max_rel") < 1e-8
-    assert _glued(executed_notebooks, "07_cnn", "same_weights_gap") < 1e-10
-    assert _glued(executed_notebooks, "07_cnn", "cnn_test_accuracy") > 90.0
+    assert _glued(executed_notebooks, "07_optimizers", "optim_xcheck_max_rel") < 1e-8
+    assert _glued(executed_notebooks, "08_cnn", "same_weights_gap") < 1e-10
+    assert _glued(executed_notebooks, "08_cnn", "cnn_test_accuracy") > 90.0
 
 
 @pytest.mark.book
@@ -285,7 +285,7 @@ def test_glued_cnn_parameter_count_matches_summary(executed_notebooks):
     from dlcourse import models
 
     net = models.digits_cnn(seed=0)
-    glued = _glued(executed_notebooks, "07_cnn", "cnn_num_params")
+    glued = _glued(executed_notebooks, "08_cnn", "cnn_num_params")
     assert glued == net.num_parameters() == net.summary(input_shape=(1, 8, 8)).total_params
 
 

@@ -2,7 +2,7 @@
 
 from . import Markdown, Solution, Written
 
-CHAPTER = ("05_losses", "Loss functions")
+CHAPTER = ("06_losses", "Loss functions")
 COVERS = (
     "MSE, MAE, Huber, binary and categorical cross-entropy with PyTorch's reductions, and the "
     "gradients of MSE, binary cross-entropy and softmax cross-entropy; a written answer on "
