@@ -208,6 +208,23 @@ def test_chapter_execution_time_within_budget(executed_notebooks, chapter):
 
 
 @pytest.mark.book
+def test_glued_mae_choice_steps_once_then_stays(executed_notebooks):
+    """Does the MAE constant step to the neighbouring target and then stay, as the outlier prose says?"""
+    y_clean = np.array([1.0, 1.3, 0.8, 1.1, 0.9, 1.2, 1.0])
+    medians, steps = {}, {}
+    for size in (0, 4, 16):
+        y = y_clean.copy()
+        y[-1] += size
+        medians[size] = float(np.median(y))
+        steps[size] = (y.max() - y.min()) / 2000  # best_constant's default grid of 2001 points
+    got = {size: _glued(executed_notebooks, "06_losses", f"mae_outlier_{size}") for size in medians}
+    for size in medians:
+        assert abs(got[size] - medians[size]) <= steps[size], (size, got[size], medians[size])
+    assert got[4] - got[0] > 0.05, "the MAE choice must move once the target passes its neighbour"
+    assert abs(got[16] - got[4]) <= steps[4] + steps[16], "and then stay however far the outlier goes"
+
+
+@pytest.mark.book
 def test_glued_categorical_cross_entropy_is_0_3567(executed_notebooks):
     """Is the glued cross-entropy of [0.7, 0.2, 0.1] against class 0 the package's value, 0.3567?"""
     from dlcourse import losses
@@ -304,3 +321,12 @@ def test_reference_pages_exist_in_built_html(book_html):
     losses_page = (book_html / "api" / "losses.html").read_text(encoding="utf-8")
     assert 'id="dlcourse.losses.CrossEntropyWithLogits"' in losses_page
     assert "math notranslate" in losses_page, "formulas in docstrings should render as maths"
+
+
+def test_no_page_refers_to_notes_the_reader_never_sees():
+    """Does any page speak of "the notes" (the course notes this book was written from)?"""
+    pages = sorted((ROOT / "chapters").glob("*.md")) + [ROOT / name for name in ("index.md", "notation.md", "setup.md")]
+    pattern = re.compile(r"\bthe notes\b|\bnotes'", re.IGNORECASE)
+    hits = [f"{page.name}:{n}: {line.strip()}" for page in pages
+            for n, line in enumerate(page.read_text().splitlines(), 1) if pattern.search(line)]
+    assert not hits, "\n".join(hits)
