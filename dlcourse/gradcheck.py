@@ -5,8 +5,9 @@ The central difference
 .. math:: \frac{\partial f}{\partial x_i} \approx \frac{f(x + \varepsilon e_i) - f(x - \varepsilon e_i)}{2\varepsilon}
 
 has error :math:`O(\varepsilon^2)`, so in float64 with :math:`\varepsilon = 10^{-6}` a correct
-analytic gradient typically agrees to a relative error below :math:`10^{-7}`; a wrong one is
-off by orders of magnitude more. Everything here computes in float64.
+analytic gradient typically agrees to a relative error near :math:`10^{-9}` (somewhat worse,
+up to about :math:`10^{-7}`, where gradients are tiny and the differences' own rounding,
+about :math:`10^{-16}/\varepsilon`, dominates); a wrong one is off by orders of magnitude more. Everything here computes in float64.
 
 * :func:`numerical_gradient` -- gradient of a scalar function of an array;
 * :func:`numerical_derivative` -- element-wise derivative of an element-wise function;

@@ -231,6 +231,7 @@ def test_glued_derivatives_checks_all_passed(executed_notebooks):
     assert get("backprop_max_rel_error") < 1e-7, "hand backprop must agree with central differences"
     assert get("xcheck_activation_rows_ok") is True
     assert get("sigmoid_grad_orders") >= 3, "the deep sigmoid network should show vanishing gradients"
+    assert get("backprop_dW2_largest") < 0, "the prose says both entries of dL/dW2 are negative"
 
 
 @pytest.mark.book
