@@ -47,7 +47,14 @@ def _dtype(v):
 
 
 def same_value(a, b, part: Part, dtype_of=None) -> bool:
-    """Are ``a`` and ``b`` equal under the part's normal tolerance (same shape, NaN equal to NaN)?"""
+    """Are ``a`` and ``b`` equal under the part's normal tolerance (same shape, NaN equal to NaN)?
+
+    A ``b`` that is a tuple or list (a nested answer: one ``(W, b)`` pair per layer) needs
+    an ``a`` of the same length whose items are equal one by one.
+    """
+    if isinstance(b, (tuple, list)):
+        return (isinstance(a, (tuple, list)) and len(a) == len(b)
+                and all(same_value(x, y, part, dtype_of) for x, y in zip(a, b)))
     fa, fb = _as_float(a), _as_float(b)
     if fa is None or fb is None or fa.shape != fb.shape:
         return False
@@ -90,7 +97,7 @@ def _verify(part: Part, m: Mistake, cases, outcomes, expected, index) -> list[in
         if not ok:
             continue
         p, ek = _component(pred, index), _component(e, index)
-        if p is None or _as_float(p) is None:
+        if p is None or (_as_float(p) is None and not isinstance(p, (tuple, list))):
             continue
         tells = differs(p, ek, part)
         telling += tells

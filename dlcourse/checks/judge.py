@@ -113,11 +113,31 @@ def _compare_layout(e: np.ndarray, g: np.ndarray, part: Part, what: str) -> str:
     return ""
 
 
+def _compare_sequence(expected, got, part: Part, hidden: bool, name: str) -> str:
+    """A nested answer (a list of (W, b) pairs): the same length, then each item as :func:`compare_value`."""
+    label = name or "your result"
+    if not isinstance(got, (tuple, list)):
+        return f"{label}: expected a list of {len(expected)} items, got {type(got).__name__} {_short(got, 60)}"
+    if len(got) != len(expected):
+        return f"{label}: expected {len(expected)} items (one per {'layer' if name else 'entry'}), got {len(got)}"
+    for i, (e, g) in enumerate(zip(expected, got)):
+        problem = compare_value(e, g, part, hidden, f"{name or 'result'}[{i}]")
+        if problem:
+            return problem
+    return ""
+
+
 def compare_value(expected, got, part: Part, hidden: bool, name: str = "") -> str:
-    """Return ``""`` if ``got`` matches ``expected`` under the part's rules, else the problem in words."""
+    """Return ``""`` if ``got`` matches ``expected`` under the part's rules, else the problem in words.
+
+    An ``expected`` that is a tuple or list (a nested answer such as one ``(dW, db)`` pair per
+    layer) is compared item by item, each item named by its index.
+    """
     what = f"{name}: " if name else ""
     if got is None:
         return f"{what}your function returned None (did you forget `return`?)"
+    if isinstance(expected, (tuple, list)):
+        return _compare_sequence(expected, got, part, hidden, name)
     if part.dtype == "int":
         return _compare_int(expected, got, hidden, what)
     g, problem = _as_array(got, what)
@@ -127,7 +147,7 @@ def compare_value(expected, got, part: Part, hidden: bool, name: str = "") -> st
     layout = _compare_layout(e, g, part, what)
     if layout:
         return layout
-    rtol, atol = part.tolerance.for_dtypes(g.dtype, e.dtype)
+    rtol, atol = (part.tolerance.relative() if part.stability else part.tolerance).for_dtypes(g.dtype, e.dtype)
     with np.errstate(all="ignore"):
         gf, ef = g.astype(np.float64), e.astype(np.float64)
         bad_nonfinite = ~np.isfinite(gf) & np.isfinite(ef)
@@ -165,13 +185,16 @@ def _overflow_note(outcome: Outcome) -> list[str]:
 
 
 def judge_case(part: Part, c: Case, outcome: Outcome, expected) -> CaseVerdict:
-    """Judge one case: error, delegation, mutation, warnings (stability parts), then each output component.
+    """Judge one case: error, delegation, then each output component, then mutation.
+
+    Warnings never fail a case: a part that promises stability is judged on its values
+    (:meth:`~dlcourse.checks.spec.Tolerance.relative`), since a warning can be silenced.
 
     Diagnoses of known mistakes are added by :func:`grade_outcomes`, which sees every case.
     """
     n = max(1, len(part.outputs))
     fail = (False,) * n
-    notes = [f"your function warned: {w}" for w in outcome.warnings[:1]] if not part.stability else []
+    notes = [f"your function warned: {w}" for w in outcome.warnings[:1]]
     if outcome.stderr.strip() and not outcome.warnings:
         notes.append("your function wrote to stderr (nbgrader would count that as an error outside these checks)")
     if outcome.delegated:
@@ -182,8 +205,6 @@ def judge_case(part: Part, c: Case, outcome: Outcome, expected) -> CaseVerdict:
             return CaseVerdict(c, False, fail, "not implemented yet (the body still raises NotImplementedError)")
         explained = explain_error(part, c, outcome.error)
         return CaseVerdict(c, False, fail, f"your function raised {outcome.error}", explained)
-    if part.stability and outcome.warnings:
-        return CaseVerdict(c, False, fail, f"your function warned: {outcome.warnings[0]}", _overflow_note(outcome))
     values = outcome.value if part.outputs else (outcome.value,)
     exps = expected if part.outputs else (expected,)
     if part.outputs and (not isinstance(values, (tuple, list)) or len(values) != n):
@@ -191,11 +212,15 @@ def judge_case(part: Part, c: Case, outcome: Outcome, expected) -> CaseVerdict:
         return CaseVerdict(c, False, fail, f"expected a tuple of {n} ({', '.join(part.outputs)}), got {got}")
     oks, problems = [], []
     for i, (e, g) in enumerate(zip(exps, values)):
-        problem = compare_value(e, g, part, c.hidden, part.outputs[i] if part.outputs else "")
+        if part.criterion is not None:  # a property of the value, not equality with the reference
+            problem = "your function returned None (did you forget `return`?)" if g is None else part.criterion(c, g)
+        else:
+            problem = compare_value(e, g, part, c.hidden, part.outputs[i] if part.outputs else "")
         oks.append(not problem)
         if problem:
             problems.append(problem)
-    diags = _overflow_note(outcome) if any("finite number was expected" in p for p in problems) else []
+    diags = _overflow_note(outcome) if problems and (part.stability or any(
+        "finite number was expected" in p for p in problems)) else []
     if outcome.mutated:
         names = ", ".join(f"`{m}`" for m in outcome.mutated)
         return CaseVerdict(c, False, fail, f"your function changed its argument {names} in place",

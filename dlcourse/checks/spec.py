@@ -16,7 +16,10 @@ import numpy as np
 
 from .callables import FunctionSpec
 
-__all__ = ["Tolerance", "EXACT", "TIME_LIMIT", "Case", "Mistake", "Part", "case", "drawn_cases"]
+__all__ = ["Tolerance", "EXACT", "TINY", "TIME_LIMIT", "Case", "Mistake", "Part", "case", "drawn_cases"]
+
+#: Ulps of the smallest subnormal that a stability part tolerates absolutely (:meth:`Tolerance.relative`).
+TINY = 256
 
 #: Seconds each call of a learner's function may run in the notebook's checks (``Part.time_limit``).
 TIME_LIMIT = 5.0
@@ -41,6 +44,17 @@ class Tolerance:
                      for d in dtypes)
         return (self.rtol32, self.atol32) if narrow else (self.rtol, self.atol)
 
+    def relative(self) -> "Tolerance":
+        """The same relative tolerances with an absolute one of :data:`TINY` ulps of the smallest subnormal.
+
+        What a part that promises stability is judged with: a value far below the usual
+        ``atol`` (``exp(-740)``, ``sigmoid(-40)``) must still be right to ``rtol``, so a formula
+        that overflows and lands on 0 (``1 / (1 + exp(740))``) or that cancels (``1 + tanh(z/2)``
+        at ``z = -40``) is told apart from one that is accurate there.
+        """
+        return Tolerance(self.rtol, TINY * float(np.finfo(np.float64).smallest_subnormal),
+                         self.rtol32, TINY * float(np.finfo(np.float32).smallest_subnormal))
+
 
 #: For answers exact to rounding (analytic gradients): float64 agreement that no
 #: finite-difference estimate reaches (central differences get ~1e-10 at best).
@@ -62,6 +76,9 @@ class Case:
     the ones read off the arrays (``"float32"``). A hidden case must have a visible
     *sibling*, a visible case with every one of its traits (a test enforces it), so
     hidden inputs differ from the visible ones in values, not in kind.
+
+    ``judge_data`` is data for the part's ``criterion`` only (a held-out set on which a
+    trained model is scored); it never reaches the learner's function or the sandbox.
     """
 
     args: tuple
@@ -69,6 +86,7 @@ class Case:
     kind: str = "input"
     hidden: bool = False
     tags: frozenset = frozenset()
+    judge_data: tuple = ()
 
     def traits(self) -> frozenset:
         """``tags`` plus the traits read off the arguments: ``"float32"`` for a float32 array."""
@@ -107,6 +125,10 @@ class Case:
                 return f"<array of shape {value.shape}, dtype {value.dtype}>"
             if isinstance(value, FunctionSpec):
                 return value.describe()
+            if isinstance(value, tuple):  # nested parameters: each array by its shape, long tuples by length
+                if len(value) > 6:
+                    return f"<tuple of {len(value)} items>"
+                return "(" + ", ".join(show(v) for v in value) + ("," if len(value) == 1 else "") + ")"
             return repr(value)
 
         parts = []
@@ -117,9 +139,9 @@ class Case:
         return ", ".join(parts)
 
 
-def case(*args, kind: str = "input", tags=(), **kwargs) -> Case:
+def case(*args, kind: str = "input", tags=(), judge_data=(), **kwargs) -> Case:
     """Shorthand: ``case(z, kind="zeros", tags=("zeros",))`` is ``Case(args=(z,), kind="zeros", tags=...)``."""
-    return Case(args=tuple(args), kwargs=dict(kwargs), kind=kind, tags=frozenset(tags))
+    return Case(args=tuple(args), kwargs=dict(kwargs), kind=kind, tags=frozenset(tags), judge_data=tuple(judge_data))
 
 
 @dataclass(frozen=True)
@@ -204,8 +226,11 @@ class Part:
     depends_on
         Names of the learner's earlier functions that this function calls.
     stability
-        If true, a warning (overflow, invalid value, divide by zero) fails the case;
-        otherwise warnings are reported but never cost points.
+        If true, the part promises numerical stability and is judged on the values alone,
+        never on warnings (which a learner can silence): finite where the reference is
+        finite, and right to the relative tolerance down to the subnormals
+        (:meth:`Tolerance.relative`), on extreme inputs that the grader draws at grading time.
+        Warnings are reported but never cost points, here as everywhere.
     partial
         If true and ``outputs`` has several components, each component that is right
         on every case earns its share of the points.
@@ -214,6 +239,11 @@ class Part:
         :data:`EXACT`, and a result that is only close (as finite differences are) is told so.
     time_limit
         Seconds each call may run in the notebook's checks (:data:`TIME_LIMIT`).
+    criterion
+        Optional trusted ``criterion(case, value) -> str`` that judges a returned value
+        instead of equality with the reference: ``""`` when the value meets it, else the
+        problem in words (an accuracy reached on ``case.judge_data``, a valid order
+        among several right ones). The reference must meet it (a test checks that).
     title
         One line saying what the part checks.
     """
@@ -237,6 +267,7 @@ class Part:
     title: str = ""
     analytic: bool = False
     time_limit: float = TIME_LIMIT
+    criterion: Callable[[Case, Any], str] | None = None
 
     def rng(self, seed: int | None, hidden: bool) -> np.random.Generator:
         """The generator for this part's draws: one stream per (seed, grade id, hidden)."""
@@ -270,4 +301,4 @@ def drawn_cases(part: Part, fixed: Callable[[], list[Case]] | None,
     if draw is not None:
         rng = part.rng(seed, hidden)
         out += [draw(rng) for _ in range(count)]
-    return [Case(c.args, c.kwargs, c.kind, hidden, c.tags) for c in out]
+    return [Case(c.args, c.kwargs, c.kind, hidden, c.tags, c.judge_data) for c in out]

@@ -4,7 +4,7 @@ from . import Markdown, Solution, Written
 
 CHAPTER = ("03_mlp", "Multi-layer perceptrons")
 COVERS = (
-    "numerically stable sigmoid and softmax (checked up to inputs of 1e4 without warnings), "
+    "numerically stable sigmoid and softmax (their values checked at inputs up to 1e4 and beyond), "
     "tanh, ReLU, a dense layer and the forward pass of a two-layer network; a written answer on"
     " why the hidden layer needs a non-linearity"
 )
@@ -17,7 +17,8 @@ INTRO = r"""
 You implement the activation functions of the chapter *Multi-layer perceptrons* (sigmoid,
 tanh, ReLU, softmax), a dense layer and the forward pass of a two-layer network, all in
 NumPy. Two checks are about **numerical stability**: your sigmoid and softmax must give
-the right values for inputs as large as $\pm 10^4$ without any overflow warning.
+the right values for inputs as large as $\pm 10^4$ (and larger ones the grader draws),
+also where the answer is a tiny number such as $\sigma(-730) \approx 10^{-317}$.
 
 Write each body where it says `YOUR CODE HERE` (delete the `raise NotImplementedError()`).
 Keep the input's dtype (float32 in, float32 out) unless a docstring says otherwise.
@@ -37,7 +38,7 @@ The direct formula overflows: `np.exp(-z)` is `inf` for $z = -10^4$, with a
 $\sigma(z) = 1/(1 + e)$ for $z \ge 0$ and $e/(1 + e)$ for $z < 0$. Beware that
 `np.where(cond, a, b)` computes both `a` and `b` for every element, so build both
 branches from $e^{-|z|}$. Two tests: the values (moderate inputs) and the stability
-(inputs up to $\pm 10^4$, no warning allowed).
+(inputs up to $\pm 10^4$: the values are judged, so silencing the warning does not help).
 """),
     Solution("sigmoid", r'''
 def sigmoid(z):

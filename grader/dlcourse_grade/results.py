@@ -22,6 +22,7 @@ class FlagKind(str, Enum):
     TAMPERING = "tampering"        # in-kernel and verified scores differ
     NEAR_COPY = "near-copy"        # the learner's code is a near copy of the reference's
     DELEGATION = "delegation"      # the learner's code calls the reference
+    IMPORT = "import"              # the verification refused an import outside the exercise's allow-list
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ parts call the learner's own earlier functions, as in the notebook.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib.util
 import json
 import os
@@ -34,6 +35,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 from nbformat.notebooknode import from_dict
 from nbgrader import utils as nbutils
 
@@ -46,7 +48,7 @@ from dlcourse.checks.verdict import Outcome
 from . import hidden
 from .detectors import DETECTORS, Evidence
 from .kernel import death_reason
-from .protocol import Budget, encode_input, outcome_from
+from .protocol import Budget, decode_output, encode_input, outcome_from
 from .results import Flag, FlagKind, summarize
 from .sandbox import Workspace, clean_env, command_prefix, python_roots, slot_user
 from .similarity import learner_function
@@ -116,11 +118,27 @@ def _calls_any(source: str, names: set[str]) -> bool:
                for n in ast.walk(tree))
 
 
+#: Modules a verification run may import beyond NumPy and the standard library, per assignment.
+ALLOWED_IMPORTS = {"ex03_derivatives": ("sympy", "mpmath")}
+
+#: Installed packages the verification sandbox never sees (their folders are covered by empty ones).
+HIDDEN_PACKAGES = ("dlcourse", "dlcourse_grade", "torch", "scipy", "sklearn", "jax", "jaxlib", "tensorflow",
+                   "keras", "cupy", "numba")
+
+
 def _hidden_paths() -> list[str]:
-    """The ``dlcourse`` and ``dlcourse_grade`` folders inside the bound Python installation (non-editable installs)."""
+    """The folders of :data:`HIDDEN_PACKAGES` inside the bound Python installation (the reference, other frameworks)."""
     out = []
-    for name in ("dlcourse", "dlcourse_grade"):
-        pkg = str(Path(importlib.util.find_spec(name).origin).resolve().parent)
+    for name in HIDDEN_PACKAGES:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        if spec is None or not (spec.origin or spec.submodule_search_locations):
+            continue
+        where = spec.origin if spec.origin not in (None, "namespace") else next(iter(spec.submodule_search_locations))
+        pkg = Path(where).resolve()
+        pkg = str(pkg.parent if pkg.name == "__init__.py" else pkg)
         if any(pkg.startswith(r + "/") for r in python_roots()):
             out.append(pkg)
     return out
@@ -193,8 +211,9 @@ class Messages:
 class PartsRun:
     """Run the runner until every part has a result or a reason; see the module docstring."""
 
-    def __init__(self, task, ws: Workspace, cells: list[str], parts: list[dict]):
-        self.task, self.ws, self.cells, self.parts = task, ws, cells, parts
+    def __init__(self, task, ws: Workspace, cells: list[str], parts: list[dict], allow: tuple[str, ...] = ()):
+        self.task, self.ws, self.cells, self.parts, self.allow = task, ws, cells, parts, allow
+        self.blocked: list[tuple[str, str]] = []  # (module, "setup" or "part k") of each refused import
         self.out = ws.run / "out"
         self.results: dict[int, object] = {}
         self.setup_errors: list[str] = []
@@ -202,7 +221,7 @@ class PartsRun:
         self.messages: Messages | None = None
 
     def _launch(self, first: int, skip: set[int]) -> subprocess.Popen:
-        job = {"cells": self.cells, "skip": sorted(skip), "parts": self.parts, "first": first}
+        job = {"cells": self.cells, "skip": sorted(skip), "parts": self.parts, "first": first, "allow": list(self.allow)}
         (self.ws.run / "job.json").write_text(json.dumps(job))
         os.chmod(self.ws.run / "job.json", 0o644)
         self.progress = None
@@ -244,8 +263,19 @@ class PartsRun:
             if status == "malformed":
                 _kill(proc)
                 return "the verification run sent a malformed message", None
-            returncode = _kill(proc) if proc.poll() is None else proc.returncode
+            try:  # the pipe closes a moment before the exit status is there: wait for it, or kill
+                returncode = proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                returncode = _kill(proc)
             return death_reason(returncode).replace("the kernel", "the verification run"), None
+
+    def _note_blocked(self, msg, where: str) -> None:
+        """Keep the refused imports a message names (module names only, checked, at most 20)."""
+        items = msg.get("blocked") if isinstance(msg, dict) else None
+        for item in (items if isinstance(items, list) else [])[:20]:
+            name = item[0] if isinstance(item, list) and item else None
+            if isinstance(name, str) and name.isidentifier() and len(name) < 80 and (name, where) not in self.blocked:
+                self.blocked.append((name, where))
 
     def run(self) -> dict[int, object]:
         try:
@@ -275,12 +305,15 @@ class PartsRun:
             setup = setup["setup"]
             if isinstance(setup, dict) and isinstance(setup.get("errors"), list):
                 self.setup_errors += [str(e)[:300] for e in setup["errors"][:20]]
+            self._note_blocked(setup, "setup")
             for k in range(first, len(self.parts)):
                 why, msg = self._wait_for(proc, "part", min(lim.call_timeout, lim.cell_timeout))
                 if not why and msg.get("part") != k:
                     _kill(proc)
                     why = "the verification run sent a malformed message"
                 self.results[k] = why or msg
+                if msg:
+                    self._note_blocked(msg, f"part {k}")
                 if why:
                     first = k + 1
                     break
@@ -288,6 +321,45 @@ class PartsRun:
                 first = len(self.parts)
             _kill(proc)
         return self.results
+
+
+def mutated_arguments(case, after, params, out: Path, budget: Budget | None = None) -> tuple[str, ...]:
+    """The names of ``case``'s arguments that the call changed in place, decided here, from what was sent.
+
+    ``after`` is the runner's untrusted record of the arguments as the call left them
+    (``{"args": [...], "kwargs": [[name, value], ...]}``); each is compared with the argument
+    this process sent (``case``) by :func:`dlcourse.checks.call.changed`. An array argument
+    whose state did not come back readable counts as changed.
+    """
+    after = after if isinstance(after, dict) else {}
+    got_args = after.get("args") if isinstance(after.get("args"), list) else []
+    got_kwargs = dict(kv for kv in after.get("kwargs", []) if isinstance(kv, list) and len(kv) == 2
+                      and isinstance(kv[0], str)) if isinstance(after.get("kwargs"), list) else {}
+    names = tuple(params)
+    out_names = []
+    for i, sent in enumerate(case.args):
+        if not _has_array(sent):  # numbers, strings, functions: nothing a call can change in place
+            continue
+        back = decode_output(got_args[i], out, budget=budget) if i < len(got_args) else None
+        if call_module.changed(sent, back):
+            out_names.append(names[i] if i < len(names) else f"argument {i + 1}")
+    for name, sent in case.kwargs.items():
+        if not _has_array(sent):
+            continue
+        back = decode_output(got_kwargs[name], out, budget=budget) if name in got_kwargs else None
+        if call_module.changed(sent, back):
+            out_names.append(name)
+    return tuple(out_names)
+
+
+def _has_array(v) -> bool:
+    return isinstance(v, np.ndarray) or isinstance(v, tuple) and any(_has_array(x) for x in v)
+
+
+def with_mutation(outcome: Outcome, record, case, part, out: Path, budget: Budget | None = None) -> Outcome:
+    """``outcome`` with its in-place changes replaced by those found by :func:`mutated_arguments`."""
+    after = record.get("after") if isinstance(record, dict) else None
+    return dataclasses.replace(outcome, mutated=mutated_arguments(case, after, part.params, out, budget))
 
 
 def _prepare(task, nb_cells: list[str]) -> Workspace:
@@ -317,20 +389,41 @@ def run_parts(task, cells: list[str], parts: list, seed: int) -> tuple[dict, lis
                  [[k, encode_input(v, ws.run / "in", counter)] for k, v in c.kwargs.items()]] for c in cases]})
         for p in (ws.run / "in").iterdir():
             os.chmod(p, 0o644)
-        run = PartsRun(task, ws, cells, jobs)
+        run = PartsRun(task, ws, cells, jobs, ALLOWED_IMPORTS.get(task.assignment, ()))
         raw = run.run()
+        task_blocked = run.blocked
         results, budget = {}, Budget(task.limits.reply_bytes)
         for k in range(len(parts)):
             r = raw.get(k)
             if isinstance(r, dict) and isinstance(r.get("outcomes"), list) and len(r["outcomes"]) == len(all_cases[k]):
-                results[k] = [outcome_from(o, ws.run / "out", budget) for o in r["outcomes"]]
+                results[k] = [with_mutation(outcome_from(o, ws.run / "out", budget), o, c, parts[k], ws.run / "out",
+                                            budget) for o, c in zip(r["outcomes"], all_cases[k])]
             elif isinstance(r, dict) and "missing" in r:
                 results[k] = f"NameError: {str(r['missing'])[:200]}"
             else:
                 results[k] = f"RuntimeError: {r if isinstance(r, str) else 'no result from the verification run'}"
-        return results, all_cases, run.setup_errors
+        return results, all_cases, run.setup_errors + [f"blocked import: {m} ({w})" for m, w in task_blocked]
     finally:
         ws.remove()
+
+
+def _import_flags(assignment: str, setup_errors: list[str], parts: list) -> list[Flag]:
+    """One flag per refused import, naming the module and, for one refused while a part ran, the part."""
+    extra = ALLOWED_IMPORTS.get(assignment, ())
+    allowed = "NumPy" + "".join(f", {m}" for m in extra) + " and the standard library"
+    flags = []
+    for e in setup_errors:
+        if not e.startswith("blocked import: "):
+            continue
+        module, _, where = e[len("blocked import: "):].partition(" (")
+        where = where.rstrip(")")
+        part = parts[int(where.split()[1])].grade_id if where.startswith("part ") else None
+        if part is None and module in ("dlcourse", "dlcourse_grade"):
+            continue  # the notebook's own setup cell imports the checks; graded code that uses them is delegation
+        text = (f"imports {module}, which {assignment} does not allow (only {allowed}): blocked"
+                + (f" while {part} ran, so that part's calls failed" if part else " in a code cell"))
+        flags.append(Flag(FlagKind.IMPORT, text, part=part, for_instructor=part is not None and module in HIDDEN_PACKAGES))
+    return flags
 
 
 def _annotate(nb, grade_id: str, report_text: str, verified: float, points: float) -> None:
@@ -365,7 +458,8 @@ def verify_notebook(task, spec, nb, result) -> None:
                 pr.verified, pr.score, pr.reason = 0.0, 0.0, why
         return
     result.flags += [Flag(FlagKind.VERIFICATION, f"verification: {e}") for e in setup_errors
-                     if "KernelDied" in e or "skipped" in e]
+                     if ("KernelDied" in e or "skipped" in e) and not e.startswith("blocked import: ")]
+    result.flags += _import_flags(task.assignment, setup_errors, parts)
     by_id = {p.grade_id: p for p in result.parts}
     for k, part in enumerate(parts):
         pr = by_id.get(part.grade_id)

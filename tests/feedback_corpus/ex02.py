@@ -14,7 +14,8 @@ ENTRIES = [
     mistake(SIGS, "naive sigmoid overflows", "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))", "overflow"),
     correct(SIG, "stable where-split", "def sigmoid(z):\n    z = np.asarray(z)\n"
             "    e = np.exp(-np.abs(z))\n    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))"),
-    correct(SIGS, "tanh identity", "def sigmoid(z):\n    return 0.5 * (1 + np.tanh(0.5 * z))"),
+    # no overflow, but 1 + tanh(z/2) cancels for z < 0: 0 where sigmoid(-730) is 9e-318, 0.1% off at z = -30
+    mistake(SIGS, "tanh identity", "def sigmoid(z):\n    return 0.5 * (1 + np.tanh(0.5 * z))", None, "values differ"),
     mistake(TANH, "2 sigmoid(z) - 1", "def tanh(z):\n    return 2 / (1 + np.exp(-z)) - 1", "scaled wrongly"),
     mistake(TANH, "sigmoid(2z) - 0.5", "def tanh(z):\n    return 1 / (1 + np.exp(-2 * z)) - 0.5", "shifted sigmoid"),
     correct(TANH, "2 sigmoid(2z) - 1 written out", "def tanh(z):\n    return 2 / (1 + np.exp(-2 * z)) - 1"),
