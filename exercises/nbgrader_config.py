@@ -11,6 +11,7 @@ from nbgrader.preprocessors import GetGrades
 
 from dlcourse_grade.nbgrader_plugins import (KeepTimesExtractor, PercentPerDayLatePenalty, StripHiddenTests,
                                              TimestampedCollector)
+from dlcourse_grade.html import FeedbackExporter
 
 c = get_config()  # noqa: F821 (nbgrader provides it)
 
@@ -28,6 +29,8 @@ c.Execute.timeout = 120
 # Feedback must not show hidden tests (nbgrader's default feedback does): strip them
 # from the test cells' sources and from any output that repeats one of their lines.
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, StripHiddenTests]
+# Feedback pages carry a Content-Security-Policy: only the template's own scripts run (see dlcourse_grade.html).
+c.GenerateFeedback.exporter_class = FeedbackExporter
 
 # Late submissions (a due date set with `nbgrader db assignment add ID --duedate=...`
 # and a submission timestamp): lose 10 % of the notebook's score per started day late.

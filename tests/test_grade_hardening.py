@@ -222,6 +222,7 @@ def test_an_unreadable_timestamp_is_a_flag_not_a_crash(tmp_path):
         raise ValueError("Unknown string format: yesterday-ish")
 
     course = SimpleNamespace(coursedir=SimpleNamespace(get_existing_timestamp=broken))
+    (tmp_path / "timestamp.txt").write_text("yesterday-ish")
     ts, notes = classrun._timestamp(course, tmp_path)
     assert ts is None and [f.kind for f in notes] == [FlagKind.SUBMISSION] and "timestamp.txt" in notes[0].text
 
@@ -296,3 +297,81 @@ def test_grader_error_is_recorded_as_zero_and_flagged(monkeypatch):
                                                            [PartResult("t", 2.0, 0.0, 0.0)])])
     gradebook._record("sqlite://", "c", "a", result)
     assert grades["t"].auto_score == 0.0 and grades["t"].needs_manual_grade and flagged["nb"].flagged
+
+
+def test_feedback_csp_allows_only_the_templates_own_scripts():
+    """Does the policy list the head's script folder and inline-script hash, and nothing a body could add?"""
+    import base64
+    import hashlib
+
+    from dlcourse_grade.html import with_csp
+
+    inline = "\nvar x = 1;\n"
+    page = ('<!DOCTYPE html><html><head><meta charset="utf-8" />'
+            '<script src="https://cdn.example.org/libs/mathjax/2.7.7/latest.js?config=x"> </script>'
+            f'<script type="text/javascript">{inline}</script></head>'
+            '<body><script>alert(1)</script><img src=x onerror=alert(1)></body></html>')
+    out = with_csp(page)
+    head = out[:out.index("</head>")]
+    assert head.index('http-equiv="Content-Security-Policy"') < head.index("<script")
+    policy = head.split('content="', 2)[-1].split('"', 1)[0]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
+    assert directives["script-src"].split() == ["https://cdn.example.org/libs/mathjax/", f"'sha256-{digest}'"]
+    for name in ("object-src", "frame-src", "form-action", "base-uri", "connect-src"):
+        assert directives[name] == "'none'", name
+    assert directives["img-src"] == "data:" and directives["default-src"] == "'none'"
+    assert "unsafe-inline" not in directives["script-src"] and "unsafe-eval" not in policy
+
+
+def test_only_the_submissions_own_regular_files_are_read(tmp_path):
+    """Are links, FIFOs, sockets and device nodes refused, a hard-linked data file refused, a hard-linked
+    notebook read, and a hard link to a course file refused even as a notebook?"""
+    import socket
+    import stat as st
+
+    from dlcourse_grade.submission import plain_file
+
+    (tmp_path / "own.csv").write_text("1")
+    (tmp_path / "course.ipynb").write_text("{}")
+    os.link(tmp_path / "course.ipynb", tmp_path / "linked.ipynb")
+    (tmp_path / "link.csv").symlink_to(tmp_path / "own.csv")
+    os.mkfifo(tmp_path / "fifo.csv")
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(str(tmp_path / "s.sock"))
+    s.close()
+    assert plain_file(tmp_path / "own.csv") is None
+    assert plain_file(tmp_path / "link.csv") == "a symbolic link"
+    assert plain_file(tmp_path / "fifo.csv") == plain_file(tmp_path / "s.sock") == "not a regular file"
+    assert plain_file(tmp_path / "linked.ipynb").startswith("a hard link")
+    assert plain_file(tmp_path / "linked.ipynb", notebook=True) is None
+    info = os.lstat(tmp_path / "course.ipynb")
+    protected = frozenset({(info.st_dev, info.st_ino)})
+    assert plain_file(tmp_path / "linked.ipynb", protected, notebook=True) == \
+        "a hard link to one of the course's own files"
+    if os.geteuid() == 0:
+        os.mknod(tmp_path / "mem", 0o600 | st.S_IFCHR, os.makedev(1, 1))
+        assert plain_file(tmp_path / "mem") == "not a regular file"
+
+
+@pytest.mark.parametrize("content", ["x" * 5000, None])
+def test_a_timestamp_that_is_not_a_small_plain_file_is_never_opened(tmp_path, content):
+    """A 5 kB timestamp.txt or one that links to /etc/shadow: a flag, and nbgrader never reads it."""
+    def never(folder):
+        raise AssertionError("nbgrader read a timestamp.txt it should not have")
+
+    course = SimpleNamespace(coursedir=SimpleNamespace(get_existing_timestamp=never))
+    if content is None:
+        (tmp_path / "timestamp.txt").symlink_to("/etc/shadow")
+    else:
+        (tmp_path / "timestamp.txt").write_text(content)
+    ts, notes = classrun._timestamp(course, tmp_path)
+    assert ts is None and len(notes) == 1 and notes[0].text.startswith("timestamp.txt not read (")
+
+
+def test_deeply_nested_json_is_ungradable_not_a_grader_error():
+    spec = NotebookSpec("nb", ())
+    raw = b'{"cells": [], "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    job = steps.NotebookJob(SimpleNamespace(assignment="a"), spec, raw)
+    with pytest.raises(steps._repair.Ungradable, match="nested too deeply"):
+        steps.parse_and_rebuild(job)

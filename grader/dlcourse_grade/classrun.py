@@ -27,6 +27,7 @@ from .gradebook import apply_late_penalties, record_student
 from .pipeline import StudentResult, StudentTask, grade_student, zero_parts
 from .results import Flag, FlagKind, NotebookResult
 from .sandbox import Isolation, Limits, detect, make_base, slot_user
+from .submission import plain_file
 
 __all__ = ["ClassResult", "run_class", "student_seed", "load_secret"]
 
@@ -120,7 +121,7 @@ def _write_outputs(course: Course, assignment: str, result: StudentResult, spec)
     for nb in result.notebooks:
         if nb.nb_json is not None:
             (dest / f"{nb.name}.ipynb").write_text(nb.nb_json, encoding="utf-8")
-    if (src / "timestamp.txt").is_file() and not (src / "timestamp.txt").is_symlink():
+    if result.timestamp is not None:  # only a timestamp nbgrader could read is kept beside the notebook
         shutil.copyfile(src / "timestamp.txt", dest / "timestamp.txt")
     report_dir = course.root / "dlcourse-grade" / assignment
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -130,8 +131,25 @@ def _write_outputs(course: Course, assignment: str, result: StudentResult, spec)
     (report_dir / f"{result.student}.json").write_text(json.dumps(data, indent=1, default=str, sort_keys=True))
 
 
+#: The largest ``timestamp.txt`` read (nbgrader's are one line, about 30 bytes).
+MAX_TIMESTAMP_BYTES = 4096
+
+
 def _timestamp(course: Course, folder: Path) -> tuple[object, tuple]:
-    """The submission's ``timestamp.txt`` as nbgrader reads it; one it cannot read is no timestamp and a flag."""
+    """The submission's ``timestamp.txt`` as nbgrader reads it; one it cannot read is no timestamp and a flag.
+
+    Only the submission's own small regular file is handed to nbgrader: a link (to
+    ``/etc/shadow``, to another student's file), a FIFO, a folder or a file over
+    :data:`MAX_TIMESTAMP_BYTES` is not opened at all.
+    """
+    path = folder / "timestamp.txt"
+    if not os.path.lexists(path):
+        return None, ()
+    why = plain_file(path)
+    if why is None and path.stat().st_size > MAX_TIMESTAMP_BYTES:
+        why = f"larger than {MAX_TIMESTAMP_BYTES} bytes"
+    if why is not None:
+        return None, (Flag(FlagKind.SUBMISSION, f"timestamp.txt not read ({why}): graded as if not late"),)
     try:
         return course.coursedir.get_existing_timestamp(str(folder)), ()
     except Exception as exc:  # noqa: BLE001 - learner-made file: any failure to parse it is theirs
@@ -139,8 +157,25 @@ def _timestamp(course: Course, folder: Path) -> tuple[object, tuple]:
                                                 "graded as if not late"),)
 
 
+def _protected(course: Course) -> frozenset:
+    """The inodes of the course's own files (every file of ``source/`` and ``release/``, the gradebook,
+    the secret): a hard link to one of them in a submission is never read."""
+    paths = [course.path(kind, ".", ".") for kind in ("source", "release")]
+    files = [p for d in paths if d.is_dir() for p in d.rglob("*")]
+    files += [course.root / "gradebook.db", course.root / ".dlcourse-grade-secret"]
+    out = set()
+    for p in files:
+        try:
+            st = os.lstat(p)
+        except OSError:
+            continue
+        out.add((st.st_dev, st.st_ino))
+    return frozenset(out)
+
+
 def _tasks(course: Course, assignment: str, students, limits, iso, secret, verify, base) -> tuple[list, object]:
     spec = assignment_spec(course, assignment)
+    protected = _protected(course)
     extra_ro, extra_path = package_locations()
     tasks = []
     root = str(Path(course.coursedir.format_path(course.coursedir.submitted_directory, ".", ".")).resolve())
@@ -150,7 +185,7 @@ def _tasks(course: Course, assignment: str, students, limits, iso, secret, verif
         tasks.append(StudentTask(s, assignment, spec, str(folder), iso, limits, base=str(base),
                                  extra_ro=tuple(extra_ro), extra_path=extra_path,
                                  seed=student_seed(secret, assignment, s), verify=verify, timestamp=ts,
-                                 notes=notes, submitted_root=root))
+                                 notes=notes, submitted_root=root, protected=protected))
     return tasks, spec
 
 

@@ -45,6 +45,7 @@ class StudentTask:
     timestamp: object = None
     notes: tuple = ()          # flags found before grading (an unreadable timestamp.txt)
     submitted_root: str = ""   # the course's submitted/ folder (links above the submission are refused)
+    protected: frozenset = frozenset()  # (st_dev, st_ino) of the course's own files: never read through a link
 
 
 def _through_link(folder: Path, root: Path | None) -> bool:
@@ -68,7 +69,8 @@ def _grade_notebook(task: StudentTask, spec: NotebookSpec, path: Path | None, no
     if path is None:
         return NotebookResult(spec.name, "missing: no notebook submitted",
                               zero_parts(spec, "no notebook submitted"),
-                              [Flag(FlagKind.SUBMISSION, "notebook missing")])
+                              [Flag(FlagKind.SUBMISSION, "notebook missing")]
+                              + ([Flag(FlagKind.SUBMISSION, note)] if note else []))
     size = path.stat().st_size
     if size > task.limits.notebook_bytes:
         why = (f"ungradable: the notebook file is {size / 1024 ** 2:.0f} MB, more than the "
@@ -100,7 +102,7 @@ def grade_student(task: StudentTask) -> StudentResult:
             result.notebooks = [NotebookResult(nb.name, why, zero_parts(nb, why), [Flag(FlagKind.SUBMISSION, why)])
                                 for nb in task.spec.notebooks]
             return result
-        paths, notes = locate(Path(task.submitted), task.spec)
+        paths, notes = locate(Path(task.submitted), task.spec, task.protected)
         for spec in task.spec.notebooks:
             try:
                 result.notebooks.append(_grade_notebook(task, spec, paths[spec.name], notes.get(spec.name, "")))

@@ -178,8 +178,11 @@ class CheckMetadata(NbgraderStep):
 
 
 def parse_and_rebuild(job: NotebookJob) -> None:
-    data, flags = _repair.parse(job.raw)
-    job.nb, more = _repair.rebuild_cells(data)
+    try:
+        data, flags = _repair.parse(job.raw)
+        job.nb, more = _repair.rebuild_cells(data)
+    except RecursionError:  # JSON nested deeper than Python's parser (or nbformat) recurses
+        raise _repair.Ungradable("ungradable: the notebook's JSON is nested too deeply to read") from None
     for text in flags + more:
         job.flag(FlagKind.REPAIR, text)
     if job.nb.cells and not any(_repair.grade_id(c) for c in job.nb.cells):
@@ -241,7 +244,7 @@ def execute_in_sandbox(job: NotebookJob) -> None:
     owner = slot_user(task.slot) if task.iso.level != "none" else None
     ws = Workspace(Path(task.base), f"{task.slot}-{job.spec.name}", owner)
     try:
-        for text in copy_submission(Path(task.submitted), ws.work, task.spec.source_dir):
+        for text in copy_submission(Path(task.submitted), ws.work, task.spec.source_dir, task.protected):
             job.flag(FlagKind.SUBMISSION, text)
         ws.give_to_owner()
         job.run = run_notebook(job.nb, ws, task.iso, task.limits, list(task.extra_ro), task.extra_path,

@@ -382,7 +382,7 @@ def corpus_cases() -> list[Sub]:
         simple("t20_disguised_test", "a test cell re-tagged as a solution cell and rewritten", _disguise_test,
                zero, flags=["was edited: restored"]),
         Sub("t22_symlink", "a symlink to /etc/shadow beside the notebook", _symlink, f,
-            flags=["data.csv: not a regular file"]),
+            flags=["data.csv: a symbolic link"]),
         simple("t23_active_output", "JavaScript and script-bearing HTML in its outputs (aimed at formgrader)",
                lambda nb: add_cell_after(nb, "setup", ACTIVE_OUTPUT), f),
         simple("h01_cell_magics", "honest, every solution cell under %%time (issue 18)", _under_time, f),
