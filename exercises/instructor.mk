@@ -19,7 +19,7 @@
 #                                      (adds --allow-root when run as root, as dlcourse-grade is)
 
 EXERCISES      := exercises
-EXERCISE_IDS   := ex01_perceptron ex02_mlp ex03_derivatives ex04_losses ex05_optimizers ex06_cnn
+EXERCISE_IDS   := ex01_perceptron ex02_mlp ex03_derivatives ex04_losses ex05_optimizers ex06_cnn ex07_training
 NBGRADER       = cd $(EXERCISES) && $(BIN)/nbgrader
 ASSIGNMENT     ?=
 STUDENT        ?=

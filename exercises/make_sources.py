@@ -284,7 +284,7 @@ def page(assignment: str) -> str:
 
 #: What running each chapter's code yourself needs beyond NumPy (the book shows it already executed).
 CHAPTER_EXTRAS = [
-    ("Chapters 1, 6, 7 and 8 (figures, explorers, PyTorch comparisons)", ["plot", "torch"]),
+    ("Chapters 1, 5, 6, 7 and 8 (figures, explorers, PyTorch comparisons)", ["plot", "torch"]),
     ("Chapters 2 and 3 (figures, explorers)", ["plot"]),
     ("Chapter 4, derivatives (figures, SymPy derivations, PyTorch comparisons)", ["plot", "sympy", "torch"]),
 ]

@@ -135,6 +135,44 @@ MISTAKES: dict[str, list[Mistake]] = {
                                     "dout[:, :, i:i + 1, j:j + 1] / size**2\nreturn dx"},
                 {"max_pool_backward_matches_reference": 0}, {"max_pool_backward_matches_reference": "spread evenly"}),
     ],
+    "ex07_training": [
+        Mistake("relu-on-output", {"mlp_forward": "A_prev, cache = X, []\nfor W, b in params:\n    Z = A_prev @ W + b\n"
+                                   "    cache.append((A_prev, Z))\n    A_prev = relu(Z)\nreturn A_prev, cache"},
+                {"mlp_forward_caches_match_reference": 1, "training_loop_matches_reference": 0},
+                {"mlp_forward_caches_match_reference": "ReLU on the output layer"}),
+        Mistake("no-relu-derivative", {"mlp_backward": "grads = [None] * len(params)\ndelta = dout\n"
+                                       "for l in range(len(params) - 1, -1, -1):\n"
+                                       "    grads[l] = (cache[l][0].T @ delta, delta.sum(axis=0))\n"
+                                       "    delta = delta @ params[l][0].T\nreturn grads"},
+                {"mlp_backward_matches_reference": 0, "training_loop_matches_reference": 0},
+                {"mlp_backward_matches_reference": "ReLU derivative missing"}),
+        Mistake("same-order-every-epoch", {"train_mlp": "N = X.shape[0]\nfor epoch in range(epochs):\n"
+                                           "    order = np.random.default_rng(seed).permutation(N)\n"
+                                           "    for start in range(0, N, batch_size):\n"
+                                           "        idx = order[start:start + batch_size]\n"
+                                           "        out, cache = mlp_forward(X[idx], params)\n"
+                                           "        loss, dout = softmax_cross_entropy(out, y[idx])\n"
+                                           "        params = sgd_update(params, mlp_backward(dout, cache, params), lr)\n"
+                                           "return params"},
+                {"training_loop_matches_reference": 0},
+                {"training_loop_matches_reference": "the same order every epoch"}),
+        Mistake("tanh-of-input", {"op_backward": "g = out_grad\nif op == '+':\n    return (g, g)\n"
+                                  "if op == '-':\n    return (g, -g)\nif op == '*':\n    a, b = inputs\n"
+                                  "    return (g * b, g * a)\nif op == '/':\n    a, b = inputs\n"
+                                  "    return (g / b, -g * a / b ** 2)\nx = inputs[0]\nif op.startswith('**'):\n"
+                                  "    p = float(op[2:])\n    return (g * p * x ** (p - 1),)\n"
+                                  "if op == 'exp':\n    return (g * out,)\nif op == 'log':\n    return (g / x,)\n"
+                                  "if op == 'tanh':\n    return (g * (1 - x ** 2),)\n"
+                                  "return (g * (1.0 if x > 0 else 0.0),)"},
+                {"op_backward_matches_reference": 0, "graph_backward_matches_reference": 0},
+                {"op_backward_matches_reference": "tanh' of the input"}),
+        Mistake("recursive-order", {"topological_order": "order, seen = [], set()\ndef visit(i):\n"
+                                    "    if i in seen:\n        return\n    seen.add(i)\n"
+                                    "    for j in nodes[i][1]:\n        visit(j)\n    order.append(i)\n"
+                                    "visit(output)\nreturn order"},
+                {"topological_order_is_valid": 0, "graph_backward_matches_reference": 0},
+                {"topological_order_is_valid": "RecursionError"}),
+    ],
 }
 
 

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from dlcourse.checks.assignments import ASSIGNMENTS
+
 ROOT = Path(__file__).resolve().parents[1]
 GRADER = ROOT / "grader"
 
@@ -182,8 +184,7 @@ def test_learner_venv_has_no_grader(learner_venv):
 
 
 @pytest.mark.grading
-@pytest.mark.parametrize("assignment", ["ex01_perceptron", "ex02_mlp", "ex03_derivatives", "ex04_losses",
-                                        "ex05_optimizers", "ex06_cnn"])
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_learner_venv_runs_the_visible_checks(learner_venv, assignment, tmp_path):
     """With only the wheel: do the solutions pass every visible check, and do the stubs fail them cleanly?"""
     from dlcourse.checks import assignments

@@ -23,11 +23,12 @@ from dlcourse.checks import evaluate
 from dlcourse.checks import assignments
 from dlcourse_grade import hidden as hidden_tests
 
-from feedback_corpus import ex01, ex02, ex03, ex04, ex05, ex06, robust
+from feedback_corpus import ex01, ex02, ex03, ex04, ex05, ex06, ex07, robust
 
 pytestmark = pytest.mark.xdist_group("feedback_corpus")  # one worker computes the rows once
 
-MODULES = {"ex01": ex01, "ex02": ex02, "ex03": ex03, "ex04": ex04, "ex05": ex05, "ex06": ex06, "robust": robust}
+MODULES = {"ex01": ex01, "ex02": ex02, "ex03": ex03, "ex04": ex04, "ex05": ex05, "ex06": ex06, "ex07": ex07,
+           "robust": robust}
 ENTRIES = [(name, e) for name, m in MODULES.items() for e in m.ENTRIES]
 TIME_LIMIT = 1.0  # seconds per call here (the notebooks use Part.time_limit, 5 s)
 HANG = 10.0       # a part that takes longer than this counts as a hang
@@ -87,7 +88,7 @@ def rows():
 
 
 def test_corpus_is_large_enough():
-    """Does the corpus hold at least 60 mistakes and 20 correct variants, across all six assignments?"""
+    """Does the corpus hold at least 60 mistakes and 20 correct variants, across all seven assignments?"""
     mistakes = [e for _, e in ENTRIES if not e.ok]
     right = [e for _, e in ENTRIES if e.ok]
     assert len(mistakes) >= 60 and len(right) >= 20, (len(mistakes), len(right))

@@ -21,6 +21,9 @@ __all__ = ["Budget", "Unreadable", "encode_input", "decode_output", "read_json",
 
 MAX_JSON_BYTES = 20 * 1024 ** 2
 MAX_ARRAY_ITEMS = 5_000_000
+#: The most items of one returned list or tuple (a topological order of a 5,000-node graph has 5,002);
+#: a longer one is unreadable, never silently cut short.
+MAX_SEQUENCE_ITEMS = 100_000
 
 
 class Budget:
@@ -108,7 +111,9 @@ def decode_output(v, out: Path, depth: int = 0, budget: Budget | None = None):
         a = _load_npy(out / f"{val}.npy", budget)
         return a[()] if key == "np" and isinstance(a, np.ndarray) and a.ndim == 0 else a
     if key in ("tuple", "list") and isinstance(val, list):
-        items = [decode_output(x, out, depth + 1, budget) for x in val[:1000]]
+        if len(val) > MAX_SEQUENCE_ITEMS:
+            return Unreadable(f"a {key} of more than {MAX_SEQUENCE_ITEMS} items")
+        items = [decode_output(x, out, depth + 1, budget) for x in val]
         return tuple(items) if key == "tuple" else items
     if key == "int" and isinstance(val, str) and len(val) < 400:
         try:

@@ -1,4 +1,4 @@
-"""One description per autograded part of the course's six nbgrader assignments.
+"""One description per autograded part of the course's seven nbgrader assignments.
 
 Both graders read these descriptions: the notebooks' test cells
 (:func:`dlcourse.checks.check`, in the learner's kernel) and the out-of-kernel
@@ -7,7 +7,7 @@ grader ``dlcourse-grade``. Nothing about a part is written anywhere else.
 The description API
 -------------------
 ``ASSIGNMENTS``
-    The assignment names in course order: ``ex01_perceptron`` ... ``ex06_cnn``. Each
+    The assignment names in course order: ``ex01_perceptron`` ... ``ex07_training``. Each
     is a module here whose ``PARTS`` list holds its :class:`Part` s in notebook order.
 ``parts(assignment) -> list[Part]``, ``get_part(grade_id) -> Part``, ``all_parts()``
     Look-ups. Grade ids are unique across the course; a part's ``grade_id`` is the
@@ -58,7 +58,8 @@ from ..spec import Case, Mistake, Part, Tolerance, case
 __all__ = ["ASSIGNMENTS", "Part", "Case", "Mistake", "Tolerance", "case", "parts", "get_part",
            "all_parts", "value_part", "assignment_points"]
 
-ASSIGNMENTS = ("ex01_perceptron", "ex02_mlp", "ex03_derivatives", "ex04_losses", "ex05_optimizers", "ex06_cnn")
+ASSIGNMENTS = ("ex01_perceptron", "ex02_mlp", "ex03_derivatives", "ex04_losses", "ex05_optimizers", "ex06_cnn",
+               "ex07_training")
 
 
 def parts(assignment: str) -> list[Part]:
