@@ -53,12 +53,12 @@ def relu(Z):
 
 def softmax_cross_entropy(Z, y):
     """Mean softmax cross-entropy of the logits Z (N, K) for integer labels y (N,), and dL/dZ (N, K)."""
-    N = Z.shape[0]
-    e = np.exp(Z - Z.max(axis=1, keepdims=True))
-    P = e / e.sum(axis=1, keepdims=True)
-    loss = -np.mean(np.log(P[np.arange(N), y]))
-    dZ = P.copy()
-    dZ[np.arange(N), y] -= 1.0
+    N, rows = Z.shape[0], np.arange(Z.shape[0])
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    log_P = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # log-softmax, stable
+    loss = -log_P[rows, y].mean()
+    dZ = np.exp(log_P)
+    dZ[rows, y] -= 1.0
     return loss, dZ / N
 '''),
     Markdown(r"""
