@@ -156,6 +156,10 @@ def _check_page(page, doc: str) -> None:
         label = (img["alt"] + " " + img["caption"]).strip()
         filename = Path(img["src"] or "").name
         assert label and label != filename, f"{doc}: image {img['src']} has no alt text or caption"
+    wide = page.evaluate("""() => Array.from(document.querySelectorAll('main table'))
+        .filter(t => t.scrollWidth > t.parentElement.clientWidth + 1)
+        .map(t => [t.innerText.slice(0, 60), t.scrollWidth, t.parentElement.clientWidth])""")
+    assert wide == [], f"{doc}: tables wider than the text column at this width (cut off): {wide}"
     levels = page.evaluate("() => Array.from(document.querySelectorAll('main h1, main h2, main h3, main h4, main h5'))"
                            ".map(h => parseInt(h.tagName.substring(1)))")
     for before, after in zip(levels, levels[1:]):

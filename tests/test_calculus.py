@@ -71,14 +71,17 @@ def test_rules_table_is_verified():
     assert all(c.ok for c in checks), [c.rule.name for c in checks if not c.ok]
     names = {c.rule.name for c in checks}
     for needed in ["constant", "power", "sum", "product", "quotient", "chain", "exponential", "a^x",
-                   "natural log", "log_a", "sin", "cos", "tan", "sinh", "cosh", "tanh"]:
+                   "natural log", "log_a", "sin", "cos", "tan", "sec", "csc", "cot", "sinh", "cosh",
+                   "tanh", "sech", "csch", "coth"]:
         assert needed in names, f"the table lacks the {needed} rule"
     assert all("=" in c.rule.rule for c in checks), "every row states its rule as an equation"
 
 
 def test_a_wrong_rule_is_caught():
     """Does verify_rule reject a wrong claim, e.g. d/dx ln x = x or d/dx cos x = sin x?"""
-    for f, wrong in [(sp.log(x), x), (sp.cos(x), sp.sin(x)), (2 ** x, x * 2 ** (x - 1))]:
+    for f, wrong in [(sp.log(x), x), (sp.cos(x), sp.sin(x)), (2 ** x, x * 2 ** (x - 1)),
+                     (sp.sec(x), -sp.sec(x) * sp.tan(x)), (sp.cot(x), sp.csc(x) ** 2),
+                     (sp.sech(x), sp.sech(x) * sp.tanh(x)), (sp.coth(x), sp.csch(x) ** 2)]:
         assert not C.verify_rule(C.DerivativeRule("wrong", "", f, wrong)).ok
 
 

@@ -44,14 +44,16 @@ def rules_table_markdown(rule_checks) -> str:
     Returns
     -------
     str
-        A Markdown table: rule, formula, example, its derivative, and whether SymPy agrees.
+        A Markdown table: rule, formula, example, its derivative, and whether SymPy agrees
+        ("yes" or "**no**").
     """
     import sympy as sp
 
-    lines = ["| rule | formula | example $f(x)$ | $f'(x)$ | SymPy agrees |",
+    lines = ["| rule | formula | example $f(x)$ | $f'(x)$ | SymPy |",
              "| --- | --- | --- | --- | --- |"]
     for check in rule_checks:
         r = check.rule
         agrees = "yes" if check.ok else "**no**"
-        lines.append(f"| {r.name} | ${r.rule}$ | ${sp.latex(r.f)}$ | ${sp.latex(r.claimed)}$ | {agrees} |")
+        f, claimed = (sp.latex(e, fold_func_brackets=True, ln_notation=True) for e in (r.f, r.claimed))  # \sin x, not \sin(x)
+        lines.append(f"| {r.name} | ${r.rule}$ | ${f}$ | ${claimed}$ | {agrees} |")
     return "\n".join(lines) + "\n"
