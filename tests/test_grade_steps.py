@@ -171,3 +171,43 @@ def test_a_verification_that_fails_is_zero_and_flagged_not_a_grader_error(monkey
     assert (result.parts[0].score, result.parts[0].verified) == (0.0, 0.0)
     assert [f.kind for f in result.flags] == [FlagKind.VERIFICATION] and result.flag_for_instructor
     assert "sandbox ended" in result.parts[0].reason
+
+
+class _StartsLate(verify.PartsRun):
+    """A PartsRun whose runner fails to report its first cell ``fails`` times, then answers every part."""
+
+    def __init__(self, fails: int):
+        from types import SimpleNamespace
+
+        limits = SimpleNamespace(cell_timeout=5.0, call_timeout=5.0, notebook_timeout=60.0)
+        self.task, self.parts, self.fails, self.launches = SimpleNamespace(limits=limits), [{}, {}], fails, 0
+        self.results, self.setup_errors, self.blocked, self.budget, self.budget_spent = {}, [], [], None, False
+        self.messages, self.allowances = None, []
+
+    def _launch(self, first, skip):
+        self.launches += 1
+        self.progress = None
+        return None
+
+    def _wait_for(self, proc, kind, seconds, restart_on_progress=False, startup=0.0):
+        if kind == "setup":
+            self.allowances.append(max(seconds, startup))
+            if self.launches <= self.fails:
+                return "the verification run took longer than 60 s", None
+            self.progress = 0
+            return None, {"setup": {"errors": []}}
+        k = len(self.results)
+        return None, {"part": k, "outcomes": []}
+
+
+def test_a_runner_that_starts_slowly_is_started_again_not_scored(monkeypatch):
+    """A runner that never reached the learner's code (the grader's own start-up, on a busy machine) gets
+    a start-up allowance above the cell limit and more tries; only after STARTUP_TRIES is it unavailable."""
+    monkeypatch.setattr(verify, "_kill", lambda proc: None)
+    run = _StartsLate(fails=verify.STARTUP_TRIES - 1)
+    got = run.run()
+    assert run.launches == verify.STARTUP_TRIES and set(got) == {0, 1}
+    assert all(isinstance(v, dict) for v in got.values()) and not run.setup_errors
+    assert min(run.allowances) == verify.STARTUP_SECONDS > 5.0
+    with pytest.raises(verify.VerificationUnavailable, match="before any learner code ran"):
+        _StartsLate(fails=verify.STARTUP_TRIES).run()

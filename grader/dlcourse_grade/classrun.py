@@ -5,6 +5,12 @@ grade each student in a worker (``--jobs N`` processes, each with its own sandbo
 user and one BLAS thread) -> as each finishes, write its grades through nbgrader's
 ``Gradebook`` (serialised here, with retries), its autograded notebooks and a JSON
 report. One student's failure is that student's outcome; the run goes on.
+
+Each sandbox (a notebook's kernels, a verification's runs) gets its own cgroup under a
+parent this process creates for the run and removes at its end (:func:`.sandbox.make_cgroups`):
+a CPU share of ``Limits.cpu_cores`` and a process limit, so that one student's busy
+processes cannot slow the students graded beside it by more than the share allows.
+Where no cgroup can be made, the run goes on without and the isolation warning says so.
 """
 
 from __future__ import annotations
@@ -19,14 +25,14 @@ import secrets
 import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .course import Course, assignment_spec, find_submissions
 from .gradebook import apply_late_penalties, record_student
 from .pipeline import StudentResult, StudentTask, grade_student, zero_parts
 from .results import Flag, FlagKind, NotebookResult
-from .sandbox import Isolation, Limits, detect, make_base, slot_user
+from .sandbox import Isolation, Limits, detect, make_base, make_cgroups, slot_user
 from .submission import plain_file
 
 __all__ = ["ClassResult", "run_class", "student_seed", "load_secret"]
@@ -173,7 +179,8 @@ def _protected(course: Course) -> frozenset:
     return frozenset(out)
 
 
-def _tasks(course: Course, assignment: str, students, limits, iso, secret, verify, base) -> tuple[list, object]:
+def _tasks(course: Course, assignment: str, students, limits, iso, secret, verify, base,
+           cgroups=None) -> tuple[list, object]:
     spec = assignment_spec(course, assignment)
     protected = _protected(course)
     extra_ro, extra_path = package_locations()
@@ -185,7 +192,7 @@ def _tasks(course: Course, assignment: str, students, limits, iso, secret, verif
         tasks.append(StudentTask(s, assignment, spec, str(folder), iso, limits, base=str(base),
                                  extra_ro=tuple(extra_ro), extra_path=extra_path,
                                  seed=student_seed(secret, assignment, s), verify=verify, timestamp=ts,
-                                 notes=notes, submitted_root=root, protected=protected))
+                                 notes=notes, submitted_root=root, protected=protected, cgroups=cgroups))
     return tasks, spec
 
 
@@ -199,9 +206,12 @@ def run_class(course: Course, assignment: str, jobs: int = 1, students: list[str
     for var in BLAS_VARS:
         os.environ[var] = "1"
     base = make_base()
+    cgroups, why = make_cgroups(limits)
+    if why and why not in iso.warning:  # reported as the isolation warning (the run goes on without)
+        iso = replace(iso, warning=(iso.warning + " " + why).strip())
     out = ClassResult(assignment, iso)
     try:
-        tasks, spec = _tasks(course, assignment, students, limits, iso, secret, verify, base)
+        tasks, spec = _tasks(course, assignment, students, limits, iso, secret, verify, base, cgroups)
         if iso.level != "none":
             for slot in range(max(1, jobs)):
                 slot_user(slot)
@@ -214,6 +224,8 @@ def run_class(course: Course, assignment: str, jobs: int = 1, students: list[str
             if on_result:
                 on_result(result)
     finally:
+        if cgroups is not None:
+            cgroups.remove()
         shutil.rmtree(base, ignore_errors=True)
     out.students.sort(key=lambda r: r.student)
     out.seconds = time.monotonic() - t0

@@ -35,6 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--no-verify", action="store_true", help="skip the out-of-kernel verification")
     a.add_argument("--cell-timeout", type=float, default=None, help="seconds per cell (default 60)")
     a.add_argument("--memory", type=int, default=None, help="memory limit per notebook in MiB (default 2048)")
+    a.add_argument("--student-timeout", type=float, default=None,
+                   help="wall-clock seconds per student, all notebooks with their verification (default 600)")
+    a.add_argument("--cpu-cores", type=float, default=None,
+                   help="CPU share of each sandbox in cores, through its cgroup (default 1)")
     a.add_argument("--json", default=None, help="also write the table as JSON to this file")
     return p
 
@@ -45,6 +49,10 @@ def _limits(args):
         lim = replace(lim, cell_timeout=args.cell_timeout, cell_cpu=int(args.cell_timeout) + 10)
     if args.memory:
         lim = replace(lim, memory=args.memory * 1024 ** 2)
+    if args.student_timeout:
+        lim = replace(lim, student_timeout=args.student_timeout)
+    if args.cpu_cores:
+        lim = replace(lim, cpu_cores=args.cpu_cores)
     return lim
 
 
@@ -62,6 +70,8 @@ def autograde(args) -> int:
     except KeyError as exc:
         print(f"dlcourse-grade: {exc.args[0]}", file=sys.stderr)
         return 2
+    if result.isolation.warning != iso.warning:  # found only when the run began (no cgroup could be made)
+        print(f"{'!' * 78}\n{result.isolation.warning}\n{'!' * 78}", file=sys.stderr, flush=True)
     print(f"{args.assignment}: {len(result.students)} submission(s), isolation: {iso.level}, "
           f"{result.seconds:.1f} s with --jobs {args.jobs}")
     print(table(result.students))

@@ -8,6 +8,13 @@ cell kills or hangs the kernel, that cell gets an error output naming the reason
 it (test cells excepted: they define nothing later cells need) and execution goes on
 with the next cell.
 
+Every cell's deadline is the nearest of the cell limit, the notebook's budget and the
+student's (:class:`~dlcourse_grade.sandbox.TimeBudget`): a notebook that sleeps just
+under the cell limit in cell after cell is stopped when its budget is spent, the cell
+then running gets an error naming the budget and the cells after it are not run.
+All of the notebook's kernels run in one cgroup (:class:`~dlcourse_grade.sandbox.SandboxCgroup`:
+a CPU share, a process limit), removed with whatever is left in it at the end.
+
 The kernel talks to us over ZeroMQ ``ipc`` sockets in the workspace, which works
 across the sandbox's separate network namespace. Errors are recorded as nbgrader's
 own ``Execute`` preprocessor records them (its ``on_cell_executed`` hook), and
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import math
 import os
 import resource
 import shutil
@@ -36,7 +44,7 @@ from nbgrader import utils as nbutils
 from nbgrader.preprocessors import Execute
 
 from .outputs import cap_notebook, cap_output, output_size
-from .sandbox import Isolation, Limits, Workspace, clean_env, command_prefix
+from .sandbox import Cgroups, Isolation, Limits, SandboxCgroup, TimeBudget, Workspace, clean_env, command_prefix
 
 __all__ = ["CellEvent", "RunResult", "run_notebook", "death_reason"]
 
@@ -64,6 +72,9 @@ class RunResult:
     seconds: float = 0.0
     infra_error: str | None = None
     malformed: int = 0  # kernel messages dropped because they were not shaped like Jupyter messages
+    budget: str = ""  # the budget (student's or notebook's) that stopped the run, in words; "" if none did
+    cpu_seconds: float = 0.0  # CPU time of every process of the notebook's sandbox (cgroup accounting; 0 without)
+    notes: list[str] = field(default_factory=list)  # about the sandbox itself (no CPU share for it)
 
 
 def death_reason(returncode: int | None) -> str:
@@ -145,12 +156,16 @@ class NotebookRunner:
     """Run one notebook in a sandboxed kernel with restarts (see the module docstring)."""
 
     def __init__(self, nb, ws: Workspace, iso: Isolation, limits: Limits, extra_ro: list[str],
-                 extra_path: str = "", env: dict | None = None):
+                 extra_path: str = "", env: dict | None = None, cgroup: SandboxCgroup | None = None,
+                 budget: TimeBudget | None = None):
         self.nb, self.ws, self.iso, self.limits = nb, ws, iso, limits
+        self.budget = budget
+        self.notebook_end = time.monotonic() + limits.notebook_timeout
+        self.cut: str | None = None  # the budget that shortened the running cell's deadline, if one did
         launcher = ws.run / "kernel_launcher.py"
         shutil.copy(Path(__file__).with_name("_kernel_launcher.py"), launcher)
         os.chmod(launcher, 0o644)
-        self.cmd = command_prefix(iso, ws, limits, extra_ro) + [
+        self.cmd = command_prefix(iso, ws, limits, extra_ro, cgroup=cgroup) + [
             sys.executable, "-I", str(launcher), str(ws.work), extra_path]
         self.env = clean_env(ws, env)
         self.events: list[CellEvent] = []
@@ -162,17 +177,36 @@ class NotebookRunner:
         """A started kernel and client; one that dies before its first reply (rarely, under load) is retried."""
         retrying = tenacity.AsyncRetrying(stop=tenacity.stop_after_attempt(START_ATTEMPTS),
                                           wait=tenacity.wait_incrementing(start=START_PAUSE, increment=START_PAUSE),
-                                          retry=tenacity.retry_if_exception_type(Exception), reraise=True)
+                                          retry=tenacity.retry_if_exception(lambda exc: not self.spent()),
+                                          reraise=True)
         async for attempt in retrying:
             with attempt:
                 return await self._start_once()
 
+    def _notebook_reason(self) -> str:
+        return f"the notebook's time budget of {self.limits.notebook_timeout:g} s was spent"
+
+    def _left(self) -> tuple[float, str | None]:
+        """Seconds left before the nearest budget ends, and the words for that budget."""
+        left, why = self.notebook_end - time.monotonic(), self._notebook_reason()
+        if self.budget is not None and self.budget.left() <= left:
+            left, why = self.budget.left(), self.budget.reason
+        return left, why
+
+    def spent(self) -> str | None:
+        """Why no more cells may run (a budget is spent), or None."""
+        left, why = self._left()
+        return why if left <= 0 else None
+
     async def _start_once(self) -> CappedClient:
+        if self.spent():
+            raise TimeoutError(self.spent())
         km = SandboxKernelManager(transport="ipc", ip=str(self.ws.run / "zmq"),
                                   connection_file=str(self.ws.run / "kernel.json"), kernel_name="python3")
         km.sandbox_cmd, km.owner = self.cmd, self.ws.owner
         client = CappedClient(self.nb, km=km, timeout=int(self.limits.cell_timeout), interrupt_on_timeout=False,
-                              allow_errors=True, startup_timeout=90, shutdown_kernel="immediate",
+                              allow_errors=True, startup_timeout=max(1, min(90, math.ceil(self._left()[0]))),
+                              shutdown_kernel="immediate",
                               on_cell_executed=_nbgrader_hook, output_limit=self.limits.output_bytes)
         client.budget = self._budget_left()
         try:
@@ -239,6 +273,9 @@ class NotebookRunner:
 
     async def _run_cell(self, client: CappedClient, index: int, replay: bool) -> None:
         cell = self.nb.cells[index]
+        left, why = self._left()
+        self.cut = why if left < self.limits.cell_timeout else None
+        client.timeout = max(1, math.ceil(min(self.limits.cell_timeout, left)))
         self._arm_cpu(client)
         if replay:
             await client.async_execute_cell(copy.deepcopy(cell), index, store_history=False)
@@ -257,9 +294,14 @@ class NotebookRunner:
         self.nb.cells[index].setdefault("outputs", []).append(_error(ename, reason))
 
     def _give_up(self, start: int, ename: str, why: str, bad: dict) -> None:
-        for i in range(start, len(self.nb.cells)):
-            if self._runnable(i, bad):
-                self._record(i, ename, f"not run: {why}", bad)
+        """Every cell from ``start`` on gets an error output ``not run: why``; one event names them all."""
+        cells = [i for i in range(start, len(self.nb.cells)) if self._runnable(i, bad)]
+        for i in cells:
+            bad[i] = why
+            self.nb.cells[i].setdefault("outputs", []).append(_error(ename, f"not run: {why}"))
+        if cells:
+            more = f" (and {len(cells) - 1} later cell(s))" if len(cells) > 1 else ""
+            self.events.append(CellEvent(cells[0], f"not run: {why}{more}"))
 
     async def _run_from(self, client: CappedClient, start: int, bad: dict, t0: float, at: list) -> int:
         """Replay the good cells before ``start`` (tests excepted), then run the rest.
@@ -270,22 +312,28 @@ class NotebookRunner:
             if not self._runnable(i, bad) or (i < start and _is_test(self.nb.cells[i])):
                 continue
             at[0] = i
-            if time.monotonic() - t0 > self.limits.notebook_timeout:
-                raise TimeoutError("notebook time budget spent")
+            if self.spent():
+                raise TimeoutError(self.spent())
             await self._run_cell(client, i, replay=i < start)
             at[1] = max(at[1], i + 1)
         return len(self.nb.cells)
 
     async def run(self) -> RunResult:
         n, start, restarts, bad, t0 = len(self.nb.cells), 0, 0, {}, time.monotonic()
+        budget = ""
         while start < n:
-            if restarts > self.limits.max_restarts or time.monotonic() - t0 > self.limits.notebook_timeout:
-                self._give_up(start, "NotRun", "too many kernel restarts" if restarts > self.limits.max_restarts
-                              else "notebook time budget spent", bad)
+            if self.spent():
+                budget = self.spent()
+                self._give_up(start, "TimeBudgetSpent", budget, bad)
+                break
+            if restarts > self.limits.max_restarts:
+                self._give_up(start, "NotRun", "too many kernel restarts", bad)
                 break
             try:
                 client = await self._start()
             except Exception as exc:  # noqa: BLE001 - reported as a grader failure for this notebook
+                if self.spent():  # the budget ran out while the kernel started: the learner's outcome
+                    continue
                 self.infra_error = f"the sandboxed kernel could not start: {exc}"
                 self._give_up(start, "KernelFailed", self.infra_error, bad)
                 break
@@ -294,8 +342,12 @@ class NotebookRunner:
                 start = await self._run_from(client, start, bad, t0, at)
             except CellTimeoutError:
                 await self._stop(client)
-                self._record(at[0], "CellTimeoutError",
-                             f"the cell ran longer than {self.limits.cell_timeout:g} s and was stopped", bad)
+                if self.cut and self.spent():
+                    self._record(at[0], "TimeBudgetSpent", f"stopped: {self.cut} while this cell ran", bad)
+                    budget = self.cut
+                else:
+                    self._record(at[0], "CellTimeoutError",
+                                 f"the cell ran longer than {self.limits.cell_timeout:g} s and was stopped", bad)
                 restarts += 1
             except DeadKernelError:
                 self._record(at[0], "KernelDied", death_reason(await self._stop(client)), bad)
@@ -314,7 +366,7 @@ class NotebookRunner:
             start = max(start, at[1], at[0] + 1 if at[0] in bad else 0)
         self.truncated |= cap_notebook(self.nb, self.limits.output_bytes)
         return RunResult(self.nb, self.events, self.truncated, time.monotonic() - t0, self.infra_error,
-                         self.malformed)
+                         self.malformed, budget)
 
 
 def _is_launcher(p) -> bool:
@@ -336,7 +388,21 @@ def _is_test(cell) -> bool:
 
 
 def run_notebook(nb, ws: Workspace, iso: Isolation, limits: Limits, extra_ro: list[str] = (),
-                 extra_path: str = "", env: dict | None = None) -> RunResult:
-    """Execute ``nb`` in place in the sandbox described by ``ws``/``iso``; see :class:`NotebookRunner`."""
-    runner = NotebookRunner(nb, ws, iso, limits, list(extra_ro), extra_path, env)
-    return asyncio.run(runner.run())
+                 extra_path: str = "", env: dict | None = None, cgroups: Cgroups | None = None,
+                 budget: TimeBudget | None = None) -> RunResult:
+    """Execute ``nb`` in place in the sandbox described by ``ws``/``iso``; see :class:`NotebookRunner`.
+
+    The kernels run in a cgroup of ``cgroups`` (none when it is None) and within ``budget``
+    (the student's, besides the notebook's own ``limits.notebook_timeout``).
+    """
+    cgroup = SandboxCgroup(cgroups, f"kernel-{ws.root.name}")
+    try:
+        runner = NotebookRunner(nb, ws, iso, limits, list(extra_ro), extra_path, env, cgroup, budget)
+        result = asyncio.run(runner.run())
+    finally:
+        cpu = cgroup.remove()
+        if budget is not None:
+            budget.charge(cpu)
+    result.cpu_seconds = cpu
+    result.notes += [cgroup.problem] if cgroup.problem else []
+    return result

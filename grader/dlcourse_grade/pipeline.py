@@ -4,6 +4,11 @@
 :class:`StudentResult` (plain data plus the autograded notebooks as JSON) that the
 parent writes to the gradebook. Anything that goes wrong inside it is caught and
 becomes that student's outcome, never the class run's.
+
+The student's time budget (``Limits.student_timeout``, a :class:`~.sandbox.TimeBudget`)
+starts here and covers every notebook, its kernel execution and its verification runs;
+what is left when it is spent scores 0 with a flag naming the budget (see :mod:`.kernel`
+and :mod:`.verify`). Each sandbox runs in its own cgroup under ``task.cgroups``.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import nbformat
 from .course import AssignmentSpec, NotebookSpec
 from .repair import Ungradable
 from .results import Flag, FlagKind, NotebookResult, PartResult, StudentResult
-from .sandbox import Isolation, Limits
+from .sandbox import Cgroups, Isolation, Limits, TimeBudget
 from .steps import GRADE, SANITIZE, NotebookJob, run_steps
 from .submission import locate
 
@@ -46,6 +51,8 @@ class StudentTask:
     notes: tuple = ()          # flags found before grading (an unreadable timestamp.txt)
     submitted_root: str = ""   # the course's submitted/ folder (links above the submission are refused)
     protected: frozenset = frozenset()  # (st_dev, st_ino) of the course's own files: never read through a link
+    cgroups: Cgroups | None = None  # the class run's parent cgroups (each sandbox gets its own cgroup in them)
+    budget: TimeBudget | None = None  # the student's time budget, started by grade_student
 
 
 def _through_link(folder: Path, root: Path | None) -> bool:
@@ -77,6 +84,7 @@ def _grade_notebook(task: StudentTask, spec: NotebookSpec, path: Path | None, no
                f"{task.limits.notebook_bytes / 1024 ** 2:.0f} MB read (clear its outputs and submit again)")
         return NotebookResult(spec.name, why, zero_parts(spec, why), [Flag(FlagKind.SUBMISSION, why)])
     job = NotebookJob(task, spec, path.read_bytes())
+    cpu_before = task.budget.cpu_seconds if task.budget is not None else 0.0
     if note:
         job.flag(FlagKind.SUBMISSION, note)
     try:
@@ -90,18 +98,30 @@ def _grade_notebook(task: StudentTask, spec: NotebookSpec, path: Path | None, no
     result = job.result
     result.nb_json = nbformat.writes(job.run.nb)
     result.seconds = time.monotonic() - job.t0
+    result.cpu_seconds = (task.budget.cpu_seconds - cpu_before) if task.budget is not None else 0.0
     return result
 
 
 def grade_student(task: StudentTask) -> StudentResult:
     """Grade every notebook of one student; any failure becomes this student's outcome."""
     result = StudentResult(task.student, task.timestamp, extra_flags=list(task.notes))
+    t0 = time.monotonic()
+    task.budget = TimeBudget(task.limits.student_timeout, t0)
+    try:
+        _grade_all(task, result)
+    finally:
+        result.seconds = time.monotonic() - t0
+        result.cpu_seconds = task.budget.cpu_seconds
+    return result
+
+
+def _grade_all(task: StudentTask, result: StudentResult) -> None:
     try:
         if _through_link(Path(task.submitted), Path(task.submitted_root) if task.submitted_root else None):
             why = "ungradable: the submission folder is a symbolic link (not the student's own files)"
             result.notebooks = [NotebookResult(nb.name, why, zero_parts(nb, why), [Flag(FlagKind.SUBMISSION, why)])
                                 for nb in task.spec.notebooks]
-            return result
+            return
         paths, notes = locate(Path(task.submitted), task.spec, task.protected)
         for spec in task.spec.notebooks:
             try:
@@ -113,4 +133,3 @@ def grade_student(task: StudentTask) -> StudentResult:
                 result.error = reason + "\n" + traceback.format_exc()
     except Exception as exc:  # noqa: BLE001
         result.error = f"grader error: {type(exc).__name__}: {exc}\n" + traceback.format_exc()
-    return result

@@ -60,6 +60,7 @@ class NotebookResult:
     comments: dict = field(default_factory=dict)
     nb_json: str | None = None
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # of its sandboxes (kernels and verification runs; 0 without cgroup accounting)
 
     @property
     def flag_for_instructor(self) -> bool:
@@ -75,6 +76,8 @@ class StudentResult:
     error: str | None = None
     extra_flags: list[Flag] = field(default_factory=list)  # about the submission as a whole
     late_penalty: float = 0.0  # nbgrader's late-submission penalty (points), once recorded
+    seconds: float = 0.0  # wall time of grading this student (within ``Limits.student_timeout``)
+    cpu_seconds: float = 0.0  # CPU time of all the student's sandboxes (0 without cgroup accounting)
 
     @property
     def score(self) -> float:

@@ -14,6 +14,14 @@ tools, each doing one job (the pipeline reads from the outside in):
     switch to the job slot's own unprivileged user (``dlgrade0``, ``dlgrade1``, ...),
     no supplementary groups, no capabilities, no new privileges.
 
+In front of all three, ``sh`` moves itself into the sandbox's own cgroup before it
+``exec``s bubblewrap (:class:`SandboxCgroup`): a CPU share (``cpu.cfs_quota_us`` of
+cgroup v1, ``cpu.max`` of v2, :attr:`Limits.cpu_cores` cores), a process limit
+(``pids.max``) and CPU accounting for everything the sandbox starts. The cgroups of a
+class run live under one parent that the grader creates (:func:`make_cgroups`) and
+removes; without root or a ``cpu`` controller there is none, and the isolation
+warning says so. :class:`TimeBudget` is the wall-clock budget of one student.
+
 :func:`detect` picks the strongest level this machine allows: ``"bwrap"`` (root and
 bubblewrap), ``"user"`` (root, no bubblewrap: user switch and ``unshare -n -p``, the
 course folder protected only by file permissions) or ``"none"`` (not root: limits
@@ -24,7 +32,9 @@ from __future__ import annotations
 
 import os
 import pwd
+import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -33,7 +43,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Limits", "Isolation", "detect", "Workspace", "slot_user", "command_prefix", "clean_env"]
+__all__ = ["Limits", "Isolation", "detect", "Workspace", "slot_user", "command_prefix", "clean_env", "TimeBudget",
+           "Cgroups", "make_cgroups", "SandboxCgroup"]
 
 GiB = 1024 ** 3
 #: Variables passed into the sandbox: they select numerical kernels (OpenBLAS core type,
@@ -56,6 +67,14 @@ class Limits:
     the largest submitted notebook file that is read at all (a larger one is ungradable
     before it is parsed), ``reply_bytes`` the most array data the grader loads from one
     verification run (however often the reply refers to the same file).
+
+    ``student_timeout`` is the wall-clock budget of one student: every notebook, its
+    kernel execution and its verification runs together (:class:`TimeBudget`); once it
+    is spent the running cell or verification run is stopped and everything not yet
+    run scores 0 with a flag naming the budget. Each cell's deadline is the nearest of
+    ``cell_timeout``, the notebook's and the student's budget. ``cpu_cores`` is the CPU
+    share of one sandbox (its cgroup's CFS quota, in cores) and ``sandbox_pids`` its
+    cgroup's process limit (``pids.max``), both where cgroups are available.
     """
 
     cell_timeout: float = 60.0
@@ -70,6 +89,9 @@ class Limits:
     call_timeout: float = 30.0
     notebook_bytes: int = 20 * 1024 ** 2
     reply_bytes: int = 256 * 1024 ** 2
+    student_timeout: float = 600.0
+    cpu_cores: float = 1.0
+    sandbox_pids: int = 272  # nproc, plus bubblewrap's own processes
 
 
 @dataclass(frozen=True)
@@ -96,7 +118,18 @@ def _bwrap_works() -> bool:
 
 
 def detect(prefer: str | None = None) -> Isolation:
-    """The strongest isolation this machine offers (or ``prefer``, if it is available)."""
+    """The strongest isolation this machine offers (or ``prefer``, if it is available).
+
+    Its warning ends with what :func:`cgroup_problem` finds (no CPU share per sandbox).
+    """
+    iso = _detect(prefer)
+    problem = cgroup_problem()
+    if problem:
+        return Isolation(iso.level, (iso.warning + " " + problem).strip())
+    return iso
+
+
+def _detect(prefer: str | None) -> Isolation:
     if os.geteuid() != 0:
         return Isolation("none", "NOT ISOLATED: dlcourse-grade is not running as root, so learner code runs as "
                                  "this user with resource limits only; it can read and write whatever this user "
@@ -241,12 +274,17 @@ def _bwrap_args(ws: Workspace, extra_ro: list[str], hide: list[str]) -> list[str
 
 
 def command_prefix(iso: Isolation, ws: Workspace, limits: Limits, extra_ro: list[str] = (),
-                   hide: list[str] = ()) -> list[str]:
+                   hide: list[str] = (), cgroup: "SandboxCgroup | None" = None) -> list[str]:
     """The argv prefix that runs a command isolated at level ``iso.level`` inside ``ws``.
 
     ``extra_ro`` are folders bound read-only (``dlcourse`` for the in-kernel run);
-    ``hide`` are folders inside those that are covered by an empty one.
+    ``hide`` are folders inside those that are covered by an empty one; ``cgroup`` is
+    the sandbox's cgroup, joined first (see :class:`SandboxCgroup`).
     """
+    return (cgroup.prefix() if cgroup is not None else []) + _isolation_prefix(iso, ws, limits, extra_ro, hide)
+
+
+def _isolation_prefix(iso: Isolation, ws: Workspace, limits: Limits, extra_ro, hide) -> list[str]:
     rl = ["prlimit", f"--as={limits.memory}", f"--nproc={limits.nproc}", f"--fsize={limits.fsize}",
           f"--nofile={limits.nofile}", "--core=0", "--"]
     if iso.level == "none":
@@ -278,3 +316,266 @@ def clean_env(ws: Workspace, extra: dict | None = None) -> dict:
             env[key] = value
     env.update(extra or {})
     return env
+
+
+class TimeBudget:
+    """The wall-clock budget of one student: every notebook, kernel execution and verification runs alike.
+
+    It starts when the student's grading starts (in the worker) and is read with
+    :meth:`left`; :meth:`clamp` shortens a deadline of ``seconds`` to what is left.
+    The CPU time of the student's sandboxes is added up in :attr:`cpu_seconds`.
+    """
+
+    def __init__(self, seconds: float, start: float | None = None):
+        self.seconds = float(seconds)
+        self.end = (time.monotonic() if start is None else start) + self.seconds
+        self.cpu_seconds = 0.0  # CPU time of the student's sandboxes so far (cgroup accounting)
+
+    def charge(self, cpu_seconds: float) -> None:
+        self.cpu_seconds += cpu_seconds
+
+    def left(self) -> float:
+        return self.end - time.monotonic()
+
+    @property
+    def spent(self) -> bool:
+        return self.left() <= 0
+
+    def clamp(self, seconds: float) -> float:
+        return min(seconds, max(self.left(), 0.0))
+
+    @property
+    def reason(self) -> str:
+        return (f"the student's time budget of {self.seconds:g} s (all notebooks, execution and verification) "
+                "was spent")
+
+
+#: cgroup v1 ``cpu.cfs_period_us`` (and the period of v2's ``cpu.max``) in microseconds.
+CFS_PERIOD_US = 100_000
+_JOIN = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+_NO_SHARE = "NO CPU SHARE: "
+
+
+@dataclass(frozen=True)
+class Cgroups:
+    """The grader's parent cgroups of one class run (one folder per hierarchy) and what each sandbox gets."""
+
+    version: int                 # 1 (cgroup v1 hierarchies) or 2 (the unified hierarchy)
+    parents: tuple[str, ...]     # created by :func:`make_cgroups`, removed by :meth:`remove`
+    cpu_cores: float
+    pids: int
+
+    def remove(self) -> None:
+        """Remove the parents (and any sandbox cgroup left in them, its processes killed first)."""
+        for parent in self.parents:
+            p = Path(parent)
+            for child in [c for c in p.iterdir() if c.is_dir()] if p.is_dir() else []:
+                _kill_and_remove([child])
+            _rmdir(p)
+
+
+def _mounts() -> list[tuple[str, str, set[str]]]:
+    """``(mount point, type, options)`` of every cgroup file system mounted here."""
+    out = []
+    try:
+        lines = Path("/proc/self/mounts").read_text().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        f = line.split()
+        if len(f) >= 4 and f[2] in ("cgroup", "cgroup2"):
+            out.append((f[1].replace("\\040", " "), f[2], set(f[3].split(","))))
+    return out
+
+
+def _own_path(version: int, controllers: set[str]) -> str:
+    """This process's cgroup in the hierarchy holding ``controllers`` (``/`` when unknown)."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return "/"
+    for line in lines:
+        hid, _, rest = line.partition(":")
+        ctrls, _, path = rest.partition(":")
+        if version == 2 and hid == "0" and not ctrls:
+            return path or "/"
+        if version == 1 and set(ctrls.split(",")) & controllers:
+            return path or "/"
+    return "/"
+
+
+def _hierarchies() -> tuple[int, list[tuple[str, set[str]]]]:
+    """``(version, [(folder to create the parent in, controllers there)])``: v1 when it has ``cpu``, else v2."""
+    wanted = {"cpu", "cpuacct", "pids"}
+    v1 = {}
+    for mount, kind, opts in _mounts():
+        if kind == "cgroup" and opts & wanted and os.path.realpath(mount) not in v1:
+            v1[os.path.realpath(mount)] = opts & wanted
+    if any("cpu" in c for c in v1.values()):
+        out = []
+        for mount, ctrls in v1.items():
+            own = os.path.normpath(os.path.join(mount, _own_path(1, ctrls).lstrip("/")))
+            out.append((own if os.path.isdir(own) else mount, ctrls))
+        return 1, out
+    for mount, kind, _ in _mounts():
+        if kind != "cgroup2":
+            continue
+        own = os.path.normpath(os.path.join(mount, _own_path(2, set()).lstrip("/")))
+        for where in dict.fromkeys([own, mount]):  # the grader's own group, else the root (no processes there)
+            try:
+                ctrls = set(Path(where, "cgroup.controllers").read_text().split())
+                enabled = set(Path(where, "cgroup.subtree_control").read_text().split())
+            except OSError:
+                continue
+            if "cpu" in ctrls and ("cpu" in enabled or where == mount):
+                return 2, [(where, ctrls & wanted)]
+    return 0, []
+
+
+def make_cgroups(limits: Limits) -> tuple[Cgroups | None, str]:
+    """The parent cgroups of a class run, created now, and ``""``; or ``None`` and why there are none.
+
+    The parent is created inside the grader's own cgroup of each hierarchy (``cpu``,
+    ``cpuacct``, ``pids`` of v1, or the unified one of v2) and named
+    ``dlcourse-grade-<pid>-<random>``; :meth:`Cgroups.remove` removes it.
+    """
+    if os.geteuid() != 0:
+        return None, (_NO_SHARE + "not running as root, so sandboxes get no cgroup: one student's busy "
+                      "processes can slow the others (only the per-cell CPU-time limit holds).")
+    version, found = _hierarchies()
+    if not version:
+        return None, (_NO_SHARE + "no cgroup cpu controller (v1 or v2) is mounted and usable here, so one "
+                      "student's busy processes can slow the others (only the per-cell CPU-time limit holds).")
+    name = f"dlcourse-grade-{os.getpid()}-{secrets.token_hex(3)}"
+    made: list[str] = []
+    try:
+        for where, ctrls in found:
+            p = Path(where) / name
+            p.mkdir(mode=0o755)
+            made.append(str(p))
+            if version == 2:
+                (p / "cgroup.subtree_control").write_text(" ".join("+" + c for c in sorted(ctrls & {"cpu", "pids"})))
+    except OSError as exc:
+        Cgroups(version, tuple(made), limits.cpu_cores, limits.sandbox_pids).remove()
+        return None, (_NO_SHARE + f"could not create a cgroup under {found[len(made)][0]} ({exc}), so one "
+                      "student's busy processes can slow the others.")
+    return Cgroups(version, tuple(made), limits.cpu_cores, limits.sandbox_pids), ""
+
+
+def cgroup_problem() -> str:
+    """``""`` when each sandbox can get its own cgroup here (a probe is created and removed), else why not."""
+    groups, why = make_cgroups(Limits())
+    if groups is not None:
+        groups.remove()
+    return why
+
+
+def _rmdir(p: Path, tries: int = 50) -> bool:
+    for _ in range(tries):
+        try:
+            p.rmdir()
+            return True
+        except FileNotFoundError:
+            return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def _procs(d: Path) -> list[int]:
+    try:
+        return [int(x) for x in (d / "cgroup.procs").read_text().split()]
+    except (OSError, ValueError):
+        return []
+
+
+def _kill_and_remove(dirs: list[Path]) -> bool:
+    """SIGKILL every process in ``dirs`` until none is left (a forking one included), then remove them."""
+    for d in dirs:
+        if (d / "cgroup.kill").exists():
+            try:
+                (d / "cgroup.kill").write_text("1")
+            except OSError:
+                pass
+    for _ in range(200):
+        pids = {pid for d in dirs for pid in _procs(d)}
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.05)
+    return all([_rmdir(d) for d in dirs])
+
+
+class SandboxCgroup:
+    """The cgroup of one sandbox (a notebook's kernels, or a verification's runs): CPU share, pids, CPU time.
+
+    Made in each parent of ``groups`` (nothing at all when ``groups`` is None: then
+    :meth:`prefix` is empty); :attr:`problem` says why one could not be made (the
+    sandbox then runs without a share). :meth:`remove` kills whatever is still in it,
+    adds its CPU time to :attr:`cpu_seconds` and removes it.
+    """
+
+    def __init__(self, groups: Cgroups | None, name: str):
+        self.dirs: list[Path] = []
+        self.problem = ""
+        self.cpu_seconds = 0.0
+        if groups is None:
+            return
+        leaf = f"{name}-{secrets.token_hex(4)}"
+        try:
+            for parent in groups.parents:
+                d = Path(parent) / leaf
+                d.mkdir(mode=0o755)
+                self.dirs.append(d)
+                self._configure(d, groups)
+        except OSError as exc:
+            self.problem = f"no CPU share for this sandbox (cgroup: {exc})"
+            _kill_and_remove(self.dirs)
+            self.dirs = []
+
+    @staticmethod
+    def _configure(d: Path, groups: Cgroups) -> None:
+        quota = max(1000, int(groups.cpu_cores * CFS_PERIOD_US))
+        if (d / "cpu.cfs_quota_us").exists():
+            (d / "cpu.cfs_period_us").write_text(str(CFS_PERIOD_US))
+            (d / "cpu.cfs_quota_us").write_text(str(quota))
+        if (d / "cpu.max").exists():
+            (d / "cpu.max").write_text(f"{quota} {CFS_PERIOD_US}")
+        if (d / "pids.max").exists():
+            (d / "pids.max").write_text(str(groups.pids))
+
+    def prefix(self) -> list[str]:
+        """``sh`` moving itself into this cgroup, then ``exec``-ing the rest of the command (empty without one)."""
+        if not self.dirs:
+            return []
+        return [shutil.which("sh") or "/bin/sh", "-c", _JOIN, "dlcourse-cgroup",
+                *[str(d / "cgroup.procs") for d in self.dirs], "--"]
+
+    def processes(self) -> list[int]:
+        return sorted({pid for d in self.dirs for pid in _procs(d)})
+
+    def _usage(self) -> float:
+        for d in self.dirs:
+            try:
+                if (d / "cpuacct.usage").exists():
+                    return int((d / "cpuacct.usage").read_text()) / 1e9
+                if (d / "cpu.stat").exists():
+                    for line in (d / "cpu.stat").read_text().splitlines():
+                        if line.startswith("usage_usec "):
+                            return int(line.split()[1]) / 1e6
+            except (OSError, ValueError):
+                continue
+        return 0.0
+
+    def remove(self) -> float:
+        """Kill what is left, remove the cgroup; the CPU seconds it used (0 without cgroup accounting)."""
+        if self.dirs:
+            self.cpu_seconds += self._usage()
+            if not _kill_and_remove(self.dirs):
+                self.problem = self.problem or "a sandbox cgroup could not be removed"
+            self.dirs = []
+        return self.cpu_seconds

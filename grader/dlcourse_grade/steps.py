@@ -248,7 +248,8 @@ def execute_in_sandbox(job: NotebookJob) -> None:
             job.flag(FlagKind.SUBMISSION, text)
         ws.give_to_owner()
         job.run = run_notebook(job.nb, ws, task.iso, task.limits, list(task.extra_ro), task.extra_path,
-                               env={"NBGRADER_EXECUTION": "autograde"})
+                               env={"NBGRADER_EXECUTION": "autograde"}, cgroups=getattr(task, "cgroups", None),
+                               budget=getattr(task, "budget", None))
     finally:
         ws.remove()
     if job.run.infra_error:
@@ -259,6 +260,8 @@ def execute_in_sandbox(job: NotebookJob) -> None:
         job.flag(FlagKind.LIMIT, f"output truncated to {task.limits.output_bytes} bytes")
     if job.run.malformed:
         job.flag(FlagKind.LIMIT, f"{job.run.malformed} malformed kernel message(s) ignored")
+    for text in job.run.notes:
+        job.flag(FlagKind.LIMIT, text)
 
 
 def _first_line(out) -> str:
@@ -310,7 +313,7 @@ def in_kernel_scores(nb, spec: NotebookSpec) -> list[PartResult]:
 
 def score_in_kernel(job: NotebookJob) -> None:
     job.result = NotebookResult(job.spec.name, "graded", in_kernel_scores(job.run.nb, job.spec), job.flags,
-                                seconds=time.monotonic() - job.t0)
+                                seconds=time.monotonic() - job.t0, cpu_seconds=job.run.cpu_seconds)
 
 
 def verify(job: NotebookJob) -> None:

@@ -17,6 +17,11 @@ For each autograded part that :mod:`dlcourse.checks.assignments` describes:
 A part whose process hangs or dies costs that part only: the runner restarts with
 the next part (and a cell that kills it during setup is skipped next time). Dependent
 parts call the learner's own earlier functions, as in the notebook.
+
+The runs count against the student's time budget (``task.budget``, a
+:class:`~dlcourse_grade.sandbox.TimeBudget`): once it is spent the run is stopped and
+every part not yet judged scores 0, "not verified", with a flag naming the budget.
+All runs of one notebook share one cgroup (a CPU share, a process limit), removed after.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import ast
 import dataclasses
 import importlib.util
 import json
+import math
 import os
 import re
 import select
@@ -50,11 +56,11 @@ from .detectors import DETECTORS, Evidence
 from .kernel import death_reason
 from .protocol import Budget, decode_output, encode_input, outcome_from
 from .results import Flag, FlagKind, summarize
-from .sandbox import Workspace, clean_env, command_prefix, python_roots, slot_user
+from .sandbox import SandboxCgroup, Workspace, clean_env, command_prefix, python_roots, slot_user
 from .similarity import learner_function
 from .submission import copy_submission
 
-__all__ = ["verify_notebook", "run_parts", "learner_cells", "VerificationUnavailable"]
+__all__ = ["verify_notebook", "run_parts", "learner_cells", "VerificationUnavailable", "BudgetSpent"]
 
 
 #: IPython cell magics that run their body as ordinary code in the user's namespace
@@ -118,6 +124,12 @@ def _calls_any(source: str, names: set[str]) -> bool:
                for n in ast.walk(tree))
 
 
+#: Seconds the runner may take to start (bubblewrap, Python, NumPy: the grader's code, no learner's)
+#: before it reports its first cell, whatever the cell limit; a busy machine can need several seconds.
+STARTUP_SECONDS = 60.0
+#: Launches tried before a runner that never reached the learner's code counts as unavailable.
+STARTUP_TRIES = 3
+
 #: Modules a verification run may import beyond NumPy and the standard library, per assignment.
 ALLOWED_IMPORTS = {"ex03_derivatives": ("sympy", "mpmath")}
 
@@ -157,6 +169,10 @@ def _kill(proc: subprocess.Popen) -> int | None:
 
 class VerificationUnavailable(RuntimeError):
     """The verification process failed before any learner code ran (a grader problem)."""
+
+
+class BudgetSpent(str):
+    """The result of a part that was not verified because the student's time budget was spent (its words)."""
 
 
 class Messages:
@@ -211,8 +227,12 @@ class Messages:
 class PartsRun:
     """Run the runner until every part has a result or a reason; see the module docstring."""
 
-    def __init__(self, task, ws: Workspace, cells: list[str], parts: list[dict], allow: tuple[str, ...] = ()):
+    def __init__(self, task, ws: Workspace, cells: list[str], parts: list[dict], allow: tuple[str, ...] = (),
+                 cgroup: SandboxCgroup | None = None):
         self.task, self.ws, self.cells, self.parts, self.allow = task, ws, cells, parts, allow
+        self.cgroup = cgroup
+        self.budget = getattr(task, "budget", None)
+        self.budget_spent = False
         self.blocked: list[tuple[str, str]] = []  # (module, "setup" or "part k") of each refused import
         self.out = ws.run / "out"
         self.results: dict[int, object] = {}
@@ -226,7 +246,8 @@ class PartsRun:
         os.chmod(self.ws.run / "job.json", 0o644)
         self.progress = None
         read_end, write_end = os.pipe()
-        cmd = command_prefix(self.task.iso, self.ws, self.task.limits, [], hide=_hidden_paths()) + [
+        cmd = command_prefix(self.task.iso, self.ws, self.task.limits, [], hide=_hidden_paths(),
+                             cgroup=self.cgroup) + [
             sys.executable, "-I", str(self.ws.run / "_verify_runner.py"), str(self.ws.run), str(write_end)]
         try:
             proc = subprocess.Popen(cmd, cwd=self.ws.work, env=clean_env(self.ws), stdin=subprocess.DEVNULL,
@@ -239,15 +260,19 @@ class PartsRun:
         self.messages = Messages(read_end)
         return proc
 
-    def _wait_for(self, proc, kind: str, seconds: float, restart_on_progress: bool = False):
+    def _wait_for(self, proc, kind: str, seconds: float, restart_on_progress: bool = False,
+                  startup: float = 0.0):
         """``(None, message)`` once a message with key ``kind`` arrives; else ``(why not, None)``.
 
         With ``restart_on_progress``, the deadline restarts at each progress message (one cell at a time).
+        ``startup`` is the allowance before the first message (the runner starting: no learner code yet).
         """
         start = time.monotonic()
-        deadline, hard = start + seconds, start + max(seconds, self.task.limits.notebook_timeout / 2)
+        deadline, hard = start + max(seconds, startup), start + max(seconds, startup,
+                                                                     self.task.limits.notebook_timeout / 2)
+        end = self.budget.end if self.budget is not None else math.inf
         while True:
-            status, msg = self.messages.next(min(deadline, hard))
+            status, msg = self.messages.next(min(deadline, hard, end))
             if status == "message":
                 if kind in msg:
                     return None, msg
@@ -259,7 +284,11 @@ class PartsRun:
                 status = "malformed"
             if status == "timeout":
                 _kill(proc)
-                return f"the verification run took longer than {seconds:g} s", None
+                if self.budget is not None and self.budget.spent:
+                    self.budget_spent = True
+                    return self.budget.reason, None
+                allowed = max(seconds, startup) if self.progress is None else seconds
+                return f"the verification run took longer than {allowed:g} s", None
             if status == "malformed":
                 _kill(proc)
                 return "the verification run sent a malformed message", None
@@ -285,16 +314,28 @@ class PartsRun:
                 self.messages.close()
 
     def _run(self) -> dict[int, object]:
-        first, skip, lim = 0, set(), self.task.limits
-        for _attempt in range(len(self.parts) + 6):
+        first, skip, lim, unstarted = 0, set(), self.task.limits, 0
+        for _attempt in range(len(self.parts) + 6 + STARTUP_TRIES):
             if first >= len(self.parts):
                 break
+            if self.budget is not None and self.budget.spent:
+                self.budget_spent = True
+            if self.budget_spent:
+                for k in range(first, len(self.parts)):
+                    self.results[k] = BudgetSpent(self.budget.reason)
+                break
             proc = self._launch(first, skip)
-            why, setup = self._wait_for(proc, "setup", lim.cell_timeout, restart_on_progress=True)
+            why, setup = self._wait_for(proc, "setup", lim.cell_timeout, restart_on_progress=True,
+                                        startup=STARTUP_SECONDS)
             if why:
                 _kill(proc)
-                if self.progress is None:  # no learner code ran yet: our failure, not theirs
-                    raise VerificationUnavailable(why)
+                if self.budget_spent:
+                    continue
+                if self.progress is None:  # no learner code ran yet: our failure, not theirs; try again
+                    unstarted += 1
+                    if unstarted >= STARTUP_TRIES:
+                        raise VerificationUnavailable(f"{why} before any learner code ran ({unstarted} tries)")
+                    continue
                 if self.progress not in skip:
                     skip.add(self.progress)
                     self.setup_errors.append(f"cell {self.progress}: {why} (skipped)")
@@ -311,6 +352,9 @@ class PartsRun:
                 if not why and msg.get("part") != k:
                     _kill(proc)
                     why = "the verification run sent a malformed message"
+                if self.budget_spent:
+                    first = k
+                    break
                 self.results[k] = why or msg
                 if msg:
                     self._note_blocked(msg, f"part {k}")
@@ -377,8 +421,12 @@ def _prepare(task, nb_cells: list[str]) -> Workspace:
 
 
 def run_parts(task, cells: list[str], parts: list, seed: int) -> tuple[dict, list, list[str]]:
-    """Run ``parts`` on the learner's ``cells`` in a fresh sandbox: ({k: outcomes|reason}, cases, setup errors)."""
+    """Run ``parts`` on the learner's ``cells`` in a fresh sandbox: ({k: outcomes|reason}, cases, setup errors).
+
+    A part left unjudged when the student's time budget ran out is a :class:`BudgetSpent`.
+    """
     ws = _prepare(task, cells)
+    cgroup = SandboxCgroup(getattr(task, "cgroups", None), f"verify-{ws.root.name}")
     try:
         counter, jobs, all_cases = [0], [], []
         for part in parts:
@@ -389,13 +437,15 @@ def run_parts(task, cells: list[str], parts: list, seed: int) -> tuple[dict, lis
                  [[k, encode_input(v, ws.run / "in", counter)] for k, v in c.kwargs.items()]] for c in cases]})
         for p in (ws.run / "in").iterdir():
             os.chmod(p, 0o644)
-        run = PartsRun(task, ws, cells, jobs, ALLOWED_IMPORTS.get(task.assignment, ()))
+        run = PartsRun(task, ws, cells, jobs, ALLOWED_IMPORTS.get(task.assignment, ()), cgroup)
         raw = run.run()
         task_blocked = run.blocked
         results, budget = {}, Budget(task.limits.reply_bytes)
         for k in range(len(parts)):
             r = raw.get(k)
-            if isinstance(r, dict) and isinstance(r.get("outcomes"), list) and len(r["outcomes"]) == len(all_cases[k]):
+            if isinstance(r, BudgetSpent):
+                results[k] = r
+            elif isinstance(r, dict) and isinstance(r.get("outcomes"), list) and len(r["outcomes"]) == len(all_cases[k]):
                 results[k] = [with_mutation(outcome_from(o, ws.run / "out", budget), o, c, parts[k], ws.run / "out",
                                             budget) for o, c in zip(r["outcomes"], all_cases[k])]
             elif isinstance(r, dict) and "missing" in r:
@@ -404,6 +454,9 @@ def run_parts(task, cells: list[str], parts: list, seed: int) -> tuple[dict, lis
                 results[k] = f"RuntimeError: {r if isinstance(r, str) else 'no result from the verification run'}"
         return results, all_cases, run.setup_errors + [f"blocked import: {m} ({w})" for m, w in task_blocked]
     finally:
+        cpu = cgroup.remove()
+        if getattr(task, "budget", None) is not None:
+            task.budget.charge(cpu)
         ws.remove()
 
 
@@ -448,6 +501,10 @@ def verify_notebook(task, spec, nb, result) -> None:
     if not parts:
         return
     cells = learner_cells(nb, {p.function for p in parts})
+    budget = getattr(task, "budget", None)
+    if budget is not None and budget.spent:
+        _not_verified(result, parts, budget.reason)
+        return
     try:
         got, cases, setup_errors = run_parts(task, cells, parts, task.seed)
     except Exception as exc:  # noqa: BLE001 - any failure is an outcome: 0 for the part, flagged, never kept
@@ -461,9 +518,12 @@ def verify_notebook(task, spec, nb, result) -> None:
                      if ("KernelDied" in e or "skipped" in e) and not e.startswith("blocked import: ")]
     result.flags += _import_flags(task.assignment, setup_errors, parts)
     by_id = {p.grade_id: p for p in result.parts}
+    late = [part for k, part in enumerate(parts) if isinstance(got[k], BudgetSpent)]
+    if late:
+        _not_verified(result, late, str(got[parts.index(late[0])]))
     for k, part in enumerate(parts):
         pr = by_id.get(part.grade_id)
-        if pr is None:
+        if pr is None or isinstance(got[k], BudgetSpent):
             continue
         fn, from_dl = learner_function(cells, part.function)
         outcomes = got[k] if isinstance(got[k], list) else [Outcome(error=str(got[k]))] * len(cases[k])
@@ -484,3 +544,12 @@ def verify_notebook(task, spec, nb, result) -> None:
             pr.reason = "verified: " + summarize(ev.report.text)
         pr.score = pr.verified
         _annotate(nb, part.grade_id, ev.report.text, pr.verified, pr.max_score)
+
+
+def _not_verified(result, parts, why: str) -> None:
+    """``parts`` score 0, "not verified: why" (the time budget ran out), with one flag naming the budget."""
+    ids = {p.grade_id for p in parts}
+    for pr in result.parts:
+        if pr.grade_id in ids:
+            pr.verified, pr.score, pr.reason = 0.0, 0.0, f"not verified: {why}"
+    result.flags.append(Flag(FlagKind.LIMIT, f"verification of {len(ids)} part(s) not run: {why}"))

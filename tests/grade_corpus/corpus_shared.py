@@ -145,7 +145,10 @@ def check_outcome(run: Run, sub) -> None:
     """Assert that ``sub`` got its expected scores, status, flags, reasons and tampering flag."""
     row = run.student(sub.student)
     got = {p["grade_id"]: p["score"] for p in row["parts"]}
-    assert got == sub.scores, f"{sub.student} ({sub.what}): recorded {got}, expected {sub.scores}"
+    why = {p["grade_id"]: p.get("reason", "") for p in row["parts"]}
+    assert got == sub.scores, (f"{sub.student} ({sub.what}): recorded {got}, expected {sub.scores}; "
+                               f"part reasons {why}; flags {row['flags']!r}; reasons {row['reasons']!r}; "
+                               f"status {row['statuses']!r}")
     statuses = " ".join(row["statuses"].values())
     assert statuses.startswith(sub.status), f"{sub.student}: status {statuses!r}, expected {sub.status!r}"
     for text in sub.flags:
