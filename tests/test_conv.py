@@ -297,3 +297,53 @@ def test_float32_matches_torch(x_shape, w_shape, stride, padding, rng):
         want = want.detach().numpy()
         assert got.dtype == np.float32 and got.shape == want.shape, name
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3 * float(np.abs(want).max()), err_msg=name)
+
+
+# --- issue 23: the row-stack kernels' special paths -----------------------------------------
+
+@pytest.mark.parametrize("x_shape, f, kernel, stride, padding", [
+    ((3, 8, 9, 10), 16, (3, 3), 1, 1),  # F > C: dx adds the width taps after the product
+    ((3, 16, 9, 10), 4, (3, 3), 1, 1),  # F < C: dx copies the width taps
+    ((2, 5, 9, 9), 7, (5, 5), 1, 2), ((2, 5, 9, 9), 7, (5, 5), 2, 2),
+    ((2, 3, 7, 8), 6, (3, 3), 1, 3),  # padding > K - 1: the padded delta is cut
+    ((2, 3, 7, 8), 6, (2, 3), (2, 1), (3, 0)), ((2, 3, 9, 9), 4, (1, 1), 3, 0),  # phases without taps
+    ((5, 3, 11, 12), 6, (3, 3), 2, 1)])
+def test_special_paths_equal_naive(x_shape, f, kernel, stride, padding, rng):
+    """Do both dx variants, cut padded deltas, empty stride phases and a naive-made cache give the loops' results?"""
+    x = rng.standard_normal(x_shape)
+    w, b = rng.standard_normal((f, x_shape[1]) + kernel), rng.standard_normal(f)
+    out, cache = conv2d_forward(x, w, b, stride, padding)
+    out_slow, cache_slow = conv2d_forward_naive(x, w, b, stride, padding)
+    np.testing.assert_allclose(out, out_slow, **EXACT)
+    dout = rng.standard_normal(out.shape)
+    want = conv2d_backward_naive(dout, cache_slow)
+    for c in (cache, cache_slow):  # the forward's (H, C, N, W)-ordered x_pad, and a plain C-ordered one
+        for name, got, expected in zip(("dx", "dw", "db"), conv2d_backward(dout, c), want):
+            np.testing.assert_allclose(got, expected, **EXACT, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_non_contiguous_inputs(dtype, rng):
+    """Do strided, transposed views of x, w and dout give the same results as contiguous copies, in their dtype?"""
+    x = rng.standard_normal((7, 4, 12, 3)).astype(dtype).transpose(0, 3, 1, 2)[::2, :, ::2, ::-1]  # (4, 3, 6, 4)
+    w = rng.standard_normal((3, 5, 3, 3)).astype(dtype).transpose(1, 0, 3, 2)  # (5, 3, 3, 3)
+    b = rng.standard_normal(10).astype(dtype)[::2]
+    out, cache = conv2d_forward(x, w, b, 1, 1)
+    ref, ref_cache = conv2d_forward(np.ascontiguousarray(x), np.ascontiguousarray(w), np.ascontiguousarray(b), 1, 1)
+    assert out.dtype == dtype and out.flags.c_contiguous
+    np.testing.assert_array_equal(out, ref)
+    dout = rng.standard_normal(out.shape[::-1]).astype(dtype).T  # a transposed, F-ordered gradient
+    for got, expected in zip(conv2d_backward(dout, cache), conv2d_backward(np.ascontiguousarray(dout), ref_cache)):
+        assert got.dtype == dtype  # equal up to the summation order of db (NumPy sums a view pairwise differently)
+        np.testing.assert_allclose(got, expected, rtol=1e-6 if dtype == np.float32 else 1e-14, atol=1e-6)
+    slow = conv2d_backward_naive(dout, conv2d_forward_naive(x, w, b, 1, 1)[1])
+    for got, expected in zip(conv2d_backward(dout, cache), slow):
+        np.testing.assert_allclose(got, expected, rtol=1e-4 if dtype == np.float32 else 1e-12,
+                                   atol=1e-4 if dtype == np.float32 else 1e-12)
+
+
+def test_x_padded_holds_the_padded_input(rng):
+    """Is the cache's x_pad, whatever its memory order, the zero-padded input of shape (N, C, H + 2P, W + 2P)?"""
+    x = rng.standard_normal((3, 2, 5, 4))
+    _, cache = conv2d_forward(x, rng.standard_normal((4, 2, 3, 3)), None, 1, (1, 2))
+    np.testing.assert_array_equal(cache.x_padded, np.pad(x, ((0, 0), (0, 0), (1, 1), (2, 2))))

@@ -3,33 +3,44 @@ r"""The blocked matrix-product kernels behind :func:`~dlcourse.layers.conv.conv2
 Read :func:`~dlcourse.layers.conv.conv2d_forward_naive` first: this module computes the
 same sums, arranged so that matrix products do almost all the arithmetic.
 
-**Stride phases.** With stride :math:`S`, kernel row :math:`u = aS + r` of output row
-:math:`i` reads padded row :math:`iS + u = (i + a)S + r`: row :math:`i + a` of the *phase*
-``x_pad[r::S]``. So a stride-``S`` convolution is a sum of stride-1 convolutions, one per
-phase :math:`(r_h, r_w)`, each with the taps ``w[:, :, r_h::S_H, r_w::S_W]``, and only the
-real output positions are computed (stride 1 has one phase: ``x_pad`` itself).
-
-**Shifted columns.** In a phase flattened row-major (width ``Wq``), tap :math:`(a, b)` of
-output :math:`(i, j)` sits at index :math:`p + aW_q + b` with :math:`p = iW_q + j`. One copy
-per phase builds the width taps, ``cols[n, (b, c), p] = phase[n, c, p + b]``; the height
-taps are then the same matrix shifted by :math:`aW_q` columns (a view, no copy), so
+**One matrix per output row.** Output row :math:`i` of a block of ``nb`` images reads the
+padded rows :math:`iS_H + u` for :math:`u < K_H`. Put the block in a *row-major stack*
+``z[y, v, c, (n, j)] = x_pad[n, c, y, j S_W + v]`` (the :math:`K_W` horizontal shifts of every
+padded row ``y``, the images side by side in the last axis). Then the
+:math:`K_H K_W C` rows ``(u, v, c)`` that output row :math:`i` needs are the consecutive
+rows ``y = iS_H .. iS_H + K_H - 1`` of ``z``: one contiguous ``(K_H K_W C, nb W_q)`` matrix,
+a *view*, and all the output rows together are one stacked product
 
 .. math::
-    \text{out}[n, f, p] = \sum_a W_a[f, (b, c)]\; \text{cols}[n, (b, c), p + aW_q],
+    \text{out}[i, f, (n, j)] = \sum_{u, v, c} W[f, (u, v, c)]\; z[iS_H + u, v, c, (n, j)].
 
-one stacked matrix product over :math:`(a, n)` and a sum over :math:`a`. With stride
-:math:`S > 1` each phase has few height taps (two for a 3x3 kernel), so they are copied
-too and the columns of all phases form one matrix ``(KH * KW * C, span)``: one product.
-Columns with :math:`j \ge W_\text{out}` are computed and dropped (``Wq - W_out`` of every ``Wq``).
+``z`` holds :math:`K_W` shifted copies of the input (im2col would make :math:`K_H K_W`),
+and with a stride only the real output positions are computed: the width stride is built
+into ``z`` (through the input's :math:`S_W` column phases, so that every copy moves long
+runs), the height stride is the step between the output rows' views. Each image occupies
+``W_q = W_out + (K_W - 1) // S_W`` columns; the last few (``j >= W_out``) are computed and
+dropped.
 
-**Backward.** :math:`\partial W_a = \sum_n \text{cols}[n, :, aW_q :]\,\delta[n]^T` on the
-same views. The input gradient is the adjoint of the column shifts,
-:math:`\partial x[t] = \sum_{a,b,f} w[f, c, a, b]\, \delta[f, t - aW_q - b]`: a correlation
-of the zero-padded :math:`\delta` with the flipped taps, built the same way.
+**Backward.** :math:`\partial W = \sum_i \delta_i\, z_i^T` on the same views, with
+:math:`\delta_i` the block's output-row gradients (zero in the dropped columns): one stacked
+product and a sum over :math:`i`. The input gradient is the adjoint of the shifts:
+:math:`\partial x_\text{pad}[y, x] = \sum w[f, c, u, v]\, \delta[f, (y - u)/S_H, (x - v)/S_W]`
+over the taps for which both divisions are exact. Split by the stride phase
+:math:`(y \bmod S_H, x \bmod S_W)` it is, for each phase, a stride-1 correlation of the
+zero-padded :math:`\delta` with that phase's flipped taps, which the forward routine
+:func:`_correlate` computes; only pixels inside the image (not the padding) are computed.
+There the input has :math:`F` channels and the output :math:`C`; when :math:`F > C` the
+width taps are applied to the product instead of copied into ``z``: the product has
+:math:`K_W C` rows, and row block :math:`v` is added :math:`v` columns further on.
 
-**Blocks.** The batch is processed a few images at a time so that these matrices stay
-in the CPU cache (about :data:`BLOCK_BYTES`); the backward pass rebuilds ``cols`` per
-block instead of storing it.
+**Memory order.** :func:`~dlcourse.layers.conv.conv2d_forward` stores ``x_pad`` row by row
+(an ``(Hp, C, N, Wp)`` array viewed as ``(N, C, Hp, Wp)``), so that at stride 1 ``z`` is
+copied from it in runs of ``nb * Wp`` elements; any other ``x_pad`` (a cache made by the
+naive forward, a stride) goes through the column-phase buffer first.
+
+**Blocks.** The batch goes through a few images at a time so that these matrices stay in
+the CPU cache (about :data:`BLOCK_BYTES`); the backward pass rebuilds ``z`` per block
+instead of storing it.
 
 Shapes: ``x_pad`` (N, C, Hp, Wp), ``w`` (F, C, KH, KW), ``dout`` (N, F, H_out, W_out).
 """
@@ -39,181 +50,177 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-#: Target size of one block's column matrices: they stay in the L2/L3 cache.
-BLOCK_BYTES = 2 << 20
+#: Target size of one block's buffers (stack, column phases, product): they stay in the L2 cache.
+BLOCK_BYTES = 1 << 20
 
 
-class _Plan:
-    """Sizes shared by the forward and backward pass of one convolution."""
+class _RowStack:
+    """``z[y, v, c, (n, j)] = S[n, c, y, j * SW + v]`` for a block of ``nb`` images, and its row views.
 
-    def __init__(self, xp_shape, w_shape, stride, out_hw, itemsize: int):
-        n, c = xp_shape[:2]
-        self.f, _, kh, kw = w_shape
-        self.c, (self.sh, self.sw), (self.h_out, self.w_out) = c, stride, out_hw
-        taps_h = [len(range(r, kh, self.sh)) for r in range(min(self.sh, kh))]
-        taps_w = [len(range(r, kw, self.sw)) for r in range(min(self.sw, kw))]
-        #: (index, r_h, r_w, taps along H, taps along W) of every phase that holds taps
-        self.phases = [(ih * len(taps_w) + iw, ih, iw, ta, tb)
-                       for ih, ta in enumerate(taps_h) for iw, tb in enumerate(taps_w)]
-        self.wq = self.w_out + taps_w[0] - 1  # phase width: columns j + b
-        self.rows = self.h_out + taps_h[0] - 1  # phase height: rows i + a
-        self.span = self.h_out * self.wq  # output columns per image: (i, j), i < H_out, j < Wq
-        self.ext = self.rows * self.wq  # columns of cols per image: p + a * Wq
-        self.depth = kh * kw * c  # rows of the full column matrix
-        self.margin = (taps_h[0] - 1) * self.wq + taps_w[0] - 1  # zeros before delta (backward)
-        # stride > 1 leaves few height taps per phase: copy them too, for one product in all
-        self.full = (self.sh, self.sw) != (1, 1)
-        self.group = 1 if self.full else taps_h[0]  # products stacked per block
-        copied = kh * kw if self.full else kw  # taps copied per channel
-        per_image = (copied * max(c, self.f) * self.ext + self.group * max(c, self.f) * self.span) * itemsize
-        self.block = max(1, min(n, BLOCK_BYTES // per_image))
-
-
-class _TapColumns:
-    """Columns ``cols[n, (a, b, ch), p] = src[n, ch, offset + p + a * Wq + b]`` of one phase, block by block.
-
-    The width taps ``b`` are always copied. The height taps ``a`` are either copied too
-    (``full``: one matrix of ``ta * tb * ch`` rows) or left as ``ta`` views of the copy shifted
-    by ``a * Wq`` columns (rows ``(b, ch)``). :meth:`fill` returns a stack (groups, nb, rows, count).
+    ``S`` is a source (N, C, h, w) placed at row ``top``, column ``left`` of a zero canvas
+    with ``rows`` rows (``top``, ``left`` may be negative: the source is then cut). The copy goes
+    through ``phases[y, r, c, n, X] = S[n, c, y, X * SW + r]``, so that both copies move runs of
+    ``nb * Wq`` (or ``Wq``) elements; the regions that no source pixel reaches are zeroed once.
     """
 
-    def __init__(self, src, ta: int, tb: int, count: int, plan: _Plan, offset: int = 0, cols=None):
-        block, ch = src.shape[:2]
-        base = src[:, :, offset:]
-        sn, sc, sp = base.strides
-        if plan.full:  # into `cols` (block, ta * tb * ch, count) if given
-            self.cols = np.empty((block, ta * tb * ch, count), src.dtype) if cols is None else cols
-            self.source = as_strided(base, (block, ta, tb, ch, count), (sn, plan.wq * sp, sp, sc, sp),
-                                     writeable=False)
-            self.stack = self.cols[None]
+    def __init__(self, src_shape, top, left, rows, kernel, stride, out_hw, nb, dtype, width_taps: bool = True):
+        (kh, kw), (sh, sw), (h_out, w_out) = kernel, stride, out_hw
+        c, hs, ws = src_shape[1:]
+        self.kw, self.sw, self.nb = (kw if width_taps else 1), sw, nb
+        self.wq = w_out + (kw - 1) // sw  # columns per image: j + v // SW
+        self.m = nb * self.wq
+        self.phases = np.zeros((rows, sw, c, nb, self.wq), dtype)
+        # without the width taps (stride 1 only), z is the phase buffer itself: rows (u, c)
+        self.z = np.zeros((rows, kw, c, self.m), dtype) if width_taps else self.phases.reshape(rows, 1, c, self.m)
+        it = self.z.itemsize
+        self.cols = as_strided(self.z, (h_out, kh * self.kw * c, self.m), (sh * self.z.strides[0], self.m * it, it),
+                               writeable=False)  # cols[i] = z[i * SH : i * SH + KH], rows (u, v, c)
+        self.width_taps = width_taps
+        #: the canvas is the source itself (stride 1, no offset): the phase copy can be skipped
+        self.whole = sw == 1 and (top, left, hs, ws) == (0, 0, rows, self.wq)
+        y0, y1 = max(0, top), min(rows, top + hs)
+        self.copies = []  # (phase r, canvas rows, canvas columns, source rows, first source column, count)
+        for r in range(sw):
+            x0 = max(0, -(-(left - r) // sw))  # first X with X * SW + r - left >= 0
+            x1 = min(self.wq, -(-(ws + left - r) // sw))
+            if y1 > y0 and x1 > x0:
+                self.copies.append((r, slice(y0, y1), slice(x0, x1), slice(y0 - top, y1 - top),
+                                    x0 * sw + r - left, x1 - x0))
+
+    def fill(self, src, n0: int) -> np.ndarray:
+        """Copy images ``n0 : n0 + nb`` of ``src``; return the views ``cols`` (H_out, KH * KW * C, nb * Wq)."""
+        block = src[n0:n0 + self.nb]
+        rows, _, c = self.phases.shape[:3]
+        if self.width_taps and self.whole and _rows_major(block):
+            # the source is already stored (y, c, n, x), as conv2d_forward lays out x_pad: no phase copy
+            planes = [block.transpose(2, 1, 0, 3).reshape(rows, c, self.m)]
         else:
-            self.cols = np.empty((block, tb * ch, count + (ta - 1) * plan.wq), src.dtype)
-            self.source = as_strided(base, (block, tb, ch, self.cols.shape[2]), (sn, sp, sc, sp),
-                                     writeable=False)
-            cn, cr, cp = self.cols.strides
-            self.stack = as_strided(self.cols, (ta, block, tb * ch, count), (plan.wq * cp, cn, cr, cp),
-                                    writeable=False)
-        self.target = self.cols.reshape(self.source.shape)  # splits axis 1 only: a view of cols
-
-    def fill(self, nb: int) -> np.ndarray:
-        """Copy the columns of the first ``nb`` images of ``src``; return their stack."""
-        self.target[:nb] = self.source[:nb]
-        return self.stack[:, :nb]
+            for r, canvas_rows, canvas_cols, src_rows, s0, count in self.copies:
+                part = block[:, :, src_rows, s0::self.sw][..., :count]
+                self.phases[canvas_rows, r, :, :, canvas_cols] = part.transpose(2, 1, 0, 3)
+            planes = [self.phases[:, r].reshape(rows, c, self.m) for r in range(self.sw)]
+        for v in range(self.kw if self.width_taps else 0):  # z[:, v] is phase v % SW shifted v // SW columns left
+            q = v // self.sw
+            self.z[:, v, :, :self.m - q] = planes[v % self.sw][:, :, q:]
+        return self.cols
 
 
-def _grouped(taps, plan: _Plan) -> np.ndarray:
-    """Weights (ta, 1, out, tb * in) of the shifted columns, or (1, 1, out, ta * tb * in) of the full ones."""
-    return taps.transpose(1, 2, 0, 3).reshape(1, 1, taps.shape[2], -1) if plan.full else taps
+def _rows_major(block) -> bool:
+    """Is ``block`` (nb, C, H, W) stored with each row of all its images side by side (strides (W, ..., 1))?"""
+    it = block.itemsize
+    return block.strides[3] == it and (block.shape[0] == 1 or block.strides[0] == block.shape[3] * it)
 
 
-class _Columns:
-    """The columns of ``x_pad`` of one block, rows ordered (phase, a, b, c) (see :class:`_TapColumns`)."""
-
-    def __init__(self, plan: _Plan, dtype):
-        self.plan = plan
-        # one spare row per plane: p + b runs past the last row for the dropped columns j >= W_out
-        self.planes = np.zeros((plan.block, len(plan.phases), plan.c, plan.rows + 1, plan.wq), dtype)
-        flat = self.planes.reshape(plan.block, len(plan.phases), plan.c, -1)
-        if not plan.full:  # stride 1: one phase
-            self.columns = [_TapColumns(flat[:, 0], *plan.phases[0][3:], plan.span, plan)]
-            return
-        self.cols, self.columns, row = np.empty((plan.block, plan.depth, plan.span), dtype), [], 0
-        for k, _, _, ta, tb in plan.phases:
-            part = self.cols[:, row:row + ta * tb * plan.c]
-            self.columns.append(_TapColumns(flat[:, k], ta, tb, plan.span, plan, cols=part))
-            row += ta * tb * plan.c
-
-    def fill(self, phases, n0: int, nb: int) -> np.ndarray:
-        """Build the columns of images ``n0 : n0 + nb``: a stack (group, nb, rows, span)."""
-        for k, (phase, columns) in enumerate(zip(phases, self.columns)):
-            block = phase[n0:n0 + nb]
-            self.planes[:nb, k, :, :block.shape[2], :block.shape[3]] = block
-            stack = columns.fill(nb)
-        return self.cols[None, :nb] if self.plan.full else stack
+def _block_size(n: int, src_shape, kernel, stride, out_hw, n_out: int, itemsize: int,
+                width_taps: bool = True) -> int:
+    """Images per block: the stack, its column phases and the product (``n_out`` rows) take about BLOCK_BYTES."""
+    (kh, kw), (sh, sw), (h_out, w_out) = kernel, stride, out_hw
+    rows, c, wq = (h_out - 1) * sh + kh, src_shape[1], w_out + (kw - 1) // sw
+    per_image = (rows * ((kw if width_taps else 0) + sw) * c + h_out * n_out) * wq * itemsize
+    return max(1, min(n, BLOCK_BYTES // per_image))
 
 
-def _phase_views(xp, plan: _Plan) -> list:
-    """Phase ``k`` of ``xp`` (N, C, Hp, Wp), cut to (N, C, <= rows, <= Wq), for each phase."""
-    return [xp[:, :, rh::plan.sh, rw::plan.sw][:, :, :plan.rows, :plan.wq] for _, rh, rw, _, _ in plan.phases]
+def _blocks(n: int, block: int, make):
+    """``(n0, stack)`` for every block; the last, shorter block gets its own buffers."""
+    stacks = {}
+    for n0 in range(0, n, block):
+        nb = min(block, n - n0)
+        if nb not in stacks:
+            stacks[nb] = make(nb)
+        yield n0, stacks[nb]
 
 
-def _tap_matrices(w, plan: _Plan) -> np.ndarray:
-    """The weights of :meth:`_Columns.fill`'s stack: (ta, 1, F, tb * C), or (1, 1, F, KH * KW * C)."""
-    parts = [w[:, :, rh::plan.sh, rw::plan.sw].transpose(2, 0, 3, 1).reshape(ta, 1, plan.f, tb * plan.c)
-             for _, rh, rw, ta, tb in plan.phases]
-    return np.concatenate([_grouped(part, plan) for part in parts], axis=3)
+def _correlate(src, top, left, w, stride, out, bias=None) -> None:
+    """``out[n, f, i, j] = bias[f] + sum w[f, c, u, v] * S[n, c, i * SH + u, j * SW + v]``.
+
+    ``S`` is ``src`` (N, C, h, w) placed at (``top``, ``left``) on zeros (see :class:`_RowStack`);
+    ``out`` (N, F, H_out, W_out) may be any writeable view. The ``KW`` width taps are copied into
+    the stack (``C KW`` rows), or, at stride 1 with fewer output than input channels (``dx``),
+    applied to the product instead: ``KW`` products of ``F`` rows each, added ``v`` columns apart.
+    """
+    n, n_out, h_out, w_out = out.shape
+    n_in, kernel = w.shape[1], w.shape[2:]
+    rows = (h_out - 1) * stride[0] + kernel[0]
+    width_taps = tuple(stride) != (1, 1) or n_out >= n_in
+    block = _block_size(n, src.shape, kernel, stride, (h_out, w_out), n_out * (1 if width_taps else kernel[1]),
+                        src.itemsize, width_taps)
+    if width_taps:
+        w_mat = w.transpose(0, 2, 3, 1).reshape(n_out, -1)  # (F, (u, v, c)), as the rows of cols
+    else:
+        w_mat = w.transpose(3, 0, 2, 1).reshape(kernel[1] * n_out, -1)  # ((v, f), (u, c))
+
+    def make(nb):
+        stack = _RowStack(src.shape, top, left, rows, kernel, stride, (h_out, w_out), nb, src.dtype, width_taps)
+        return stack, np.empty((h_out, len(w_mat), stack.m), src.dtype)
+
+    bias = None if bias is None else bias.reshape(n_out, 1, 1)
+    for n0, (stack, prod) in _blocks(n, block, make):
+        np.matmul(w_mat, stack.fill(src, n0), out=prod)  # (H_out, F [x KW], nb * Wq): output row i of every image
+        rows_out = prod[:, :n_out]
+        for v in range(1, 1 if width_taps else kernel[1]):  # output (n, j) adds tap v's product at (n, j + v)
+            rows_out[:, :, :stack.m - v] += prod[:, v * n_out:(v + 1) * n_out, v:]
+        rows_out = rows_out.reshape(h_out, n_out, stack.nb, stack.wq)[..., :w_out].transpose(2, 1, 0, 3)
+        target = out[n0:n0 + stack.nb]
+        if bias is None:
+            target[...] = rows_out  # drop j >= W_out, back to (nb, F, H_out, W_out)
+        else:
+            np.add(rows_out, bias, out=target)
 
 
 def forward(xp, w, b, stride, out_hw) -> np.ndarray:
     """``x_pad`` (N, C, Hp, Wp), ``w`` (F, C, KH, KW), ``b`` (F,) -> out (N, F, H_out, W_out)."""
-    n = xp.shape[0]
-    plan = _Plan(xp.shape, w.shape, stride, out_hw, xp.dtype.itemsize)
-    columns, phases, w_taps = _Columns(plan, xp.dtype), _phase_views(xp, plan), _tap_matrices(w, plan)
-    out = np.empty((n, plan.f) + tuple(out_hw), dtype=xp.dtype)
-    prod = np.empty((plan.group, plan.block, plan.f, plan.h_out, plan.wq), dtype=xp.dtype)
-    for n0 in range(0, n, plan.block):  # a few images at a time, so that cols stays in the cache
-        nb = min(plan.block, n - n0)
-        cols = columns.fill(phases, n0, nb)  # stride 1: (KH, nb, KW * C, span), the KH shifted views
-        np.matmul(w_taps, cols, out=prod[:, :nb].reshape(plan.group, nb, plan.f, -1))  # one per u, image
-        np.add.reduce(prod[:, :nb, :, :, :plan.w_out], axis=0, out=out[n0:n0 + nb])  # sum u; drop j >= W_out
-    out += b.reshape(-1, 1, 1)
+    out = np.empty((xp.shape[0], w.shape[0]) + tuple(out_hw), dtype=xp.dtype)
+    _correlate(xp, 0, 0, w, stride, out, b)
     return out
 
 
 def backward(xp, w, stride, padding, dout, need_dx: bool):
     """-> ``dx`` (N, C, H, W) or ``None``, ``dw`` (F, C, KH, KW), ``db`` (F,); ``dout`` already checked."""
-    n, dtype = xp.shape[0], dout.dtype
-    plan = _Plan(xp.shape, w.shape, stride, dout.shape[2:], dtype.itemsize)
-    columns, phases = _Columns(plan, dtype), _phase_views(xp, plan)
-    # delta of each image on the Wq-wide grid, after `margin` zeros (for the dx correlation)
-    delta = np.zeros((plan.block, plan.f, plan.margin + (plan.rows + 1) * plan.wq), dtype)
-    grid = delta[:, :, plan.margin:plan.margin + plan.span].reshape(plan.block, plan.f, plan.h_out, plan.wq)
-    dw_stack = np.zeros((plan.group, plan.depth // plan.group, plan.f), dtype)  # rows as in _tap_matrices
-    prod = np.empty((plan.group, plan.block) + dw_stack.shape[1:], dtype)
-    dx = _InputGradient(xp.shape, w.astype(dtype, copy=False), padding, delta, plan) if need_dx else None
-    for n0 in range(0, n, plan.block):
-        nb = min(plan.block, n - n0)
-        grid[:nb, :, :, :plan.w_out] = dout[n0:n0 + nb]
-        delta_t = delta[:nb, :, plan.margin:plan.margin + plan.span].transpose(0, 2, 1)  # (nb, span, F)
-        np.matmul(columns.fill(phases, n0, nb), delta_t, out=prod[:, :nb])
-        dw_stack += prod[:, :nb].sum(axis=1)
-        if dx is not None:
-            dx.add_block(n0, nb)
-    dw, dw_mat, row = np.empty(w.shape, w.dtype), dw_stack.reshape(-1, plan.f), 0
-    for _, rh, rw, ta, tb in plan.phases:  # the inverse of _tap_matrices: rows (phase, a, b, c)
-        part = dw_mat[row:row + ta * tb * plan.c].reshape(ta, tb, plan.c, plan.f)
-        dw[:, :, rh::plan.sh, rw::plan.sw] = part.transpose(3, 2, 0, 1)
-        row += ta * tb * plan.c
-    return (dx.dx if dx is not None else None), dw, dout.sum(axis=(0, 2, 3))
+    dtype = dout.dtype
+    xp, w = xp.astype(dtype, copy=False), w.astype(dtype, copy=False)
+    dx = _input_gradient(xp.shape, w, stride, padding, dout) if need_dx else None
+    return dx, _weight_gradient(xp, w.shape, stride, dout), dout.sum(axis=(0, 2, 3))
 
 
-class _InputGradient:
-    """dx, block by block: per phase, the flipped taps correlated with the zero-padded delta."""
+def _weight_gradient(xp, w_shape, stride, dout) -> np.ndarray:
+    r""":math:`\partial W[f, (u, v, c)] = \sum_i \delta_i[f, (n, j)]\, z[iS_H + u, v, c, (n, j)]`, block by block."""
+    n, f = dout.shape[:2]
+    (kh, kw), (h_out, w_out) = w_shape[2:], dout.shape[2:]
+    rows = (h_out - 1) * stride[0] + kh
+    block = _block_size(n, xp.shape, (kh, kw), stride, (h_out, w_out), f, dout.itemsize)
 
-    def __init__(self, xp_shape, w, padding, delta, plan: _Plan):
-        n, c, hp, wp = xp_shape
-        (ph, pw), (h, wd) = padding, (hp - 2 * padding[0], wp - 2 * padding[1])
-        covered = (plan.sh, plan.sw) == (1, 1)  # every pixel is written, else some get no gradient
-        self.dx = (np.empty if covered else np.zeros)((n, c, h, wd), delta.dtype)
-        self.steps = []
-        for _, rh, rw, ta, tb in plan.phases:
-            # phase row r holds padded row rh + r * SH: keep the rows and columns inside the image
-            r0, c0 = -(-(ph - rh) // plan.sh), -(-(pw - rw) // plan.sw)
-            r1, c1 = min(-(-(ph + h - rh) // plan.sh), plan.rows), min(-(-(pw + wd - rw) // plan.sw), plan.wq)
-            if r1 <= r0 or c1 <= c0:
+    def make(nb):
+        stack = _RowStack(xp.shape, 0, 0, rows, (kh, kw), stride, (h_out, w_out), nb, dout.dtype)
+        return stack, np.zeros((h_out, f, nb, stack.wq), dout.dtype)  # delta; zero for j >= W_out
+
+    acc = np.zeros((h_out, f, kh * kw * w_shape[1]), dout.dtype)  # one partial sum per output row
+    prod = np.empty_like(acc)
+    for n0, (stack, delta) in _blocks(n, block, make):
+        cols = stack.fill(xp, n0)
+        delta[..., :w_out] = dout[n0:n0 + stack.nb].transpose(2, 1, 0, 3)
+        np.matmul(delta.reshape(h_out, f, stack.m), cols.transpose(0, 2, 1), out=prod)
+        acc += prod
+    return acc.sum(axis=0).reshape(f, kh, kw, -1).transpose(0, 3, 1, 2)
+
+
+def _input_gradient(xp_shape, w, stride, padding, dout) -> np.ndarray:
+    """dx, one stride phase (y mod SH, x mod SW) at a time: a stride-1 correlation of the padded delta."""
+    n, c, hp, wp = xp_shape
+    f, _, kh, kw = w.shape
+    (sh, sw), (ph, pw) = stride, padding
+    h, wd = hp - 2 * ph, wp - 2 * pw
+    covered = kh >= sh and kw >= sw  # every phase has taps, so every pixel is written
+    dx = (np.empty if covered else np.zeros)((n, c, h, wd), dout.dtype)
+    for rh in range(min(sh, kh)):
+        for rw in range(min(sw, kw)):
+            # padded pixel (rh + SH * Y, rw + SW * X) gets w[:, :, rh + SH * a, rw + SW * b] * delta[Y - a, X - b]
+            taps = w[:, :, rh::sh, rw::sw]
+            ta, tb = taps.shape[2:]
+            y0, y1 = -(-(ph - rh) // sh), -(-(ph + h - rh) // sh)  # the phase's rows inside the image
+            x0, x1 = -(-(pw - rw) // sw), -(-(pw + wd - rw) // sw)
+            if y1 <= y0 or x1 <= x0:
                 continue
-            flipped = w[:, :, rh::plan.sh, rw::plan.sw][:, :, ::-1, ::-1]  # (F, C, ta, tb)
-            w_taps = _grouped(flipped.transpose(2, 1, 3, 0).reshape(ta, 1, c, tb * plan.f), plan)
-            count = (r1 - r0) * plan.wq
-            offset = plan.margin - (ta - 1) * plan.wq - (tb - 1) + r0 * plan.wq
-            columns = _TapColumns(delta, ta, tb, count, plan, offset)
-            prod = np.empty((len(w_taps), plan.block, c, r1 - r0, plan.wq), delta.dtype)
-            out = self.dx[:, :, rh + r0 * plan.sh - ph::plan.sh, rw + c0 * plan.sw - pw::plan.sw]
-            self.steps.append((w_taps, columns, prod, (c0, c1), out[:, :, :r1 - r0]))
-
-    def add_block(self, n0: int, nb: int) -> None:
-        """Write dx of images ``n0 : n0 + nb`` (``delta`` holds their gradient)."""
-        for w_taps, columns, prod, (c0, c1), out in self.steps:
-            groups, _, c, rows, wq = prod.shape
-            np.matmul(w_taps, columns.fill(nb), out=prod[:, :nb].reshape(groups, nb, c, rows * wq))
-            np.add.reduce(prod[:, :nb, :, :, c0:c1], axis=0, out=out[n0:n0 + nb, :, :, :c1 - c0])
+            flipped = taps[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (C, F, ta, tb)
+            target = dx[:, :, rh + sh * y0 - ph::sh, rw + sw * x0 - pw::sw][:, :, :y1 - y0, :x1 - x0]
+            _correlate(dout, ta - 1 - y0, tb - 1 - x0, flipped, (1, 1), target)
+    return dx

@@ -14,9 +14,11 @@ The kernel is *not* flipped (that would be a convolution in the signal-processin
 sense); deep-learning texts and libraries call this cross-correlation a convolution.
 
 Two implementations of each pass, tested equal: ``*_naive`` loops over every
-output pixel (read it first); the default ones copy shifted views of the padded input
-(split into stride phases when :math:`S > 1`) into column matrices a few images at a
-time, and do a few matrix products per block (:mod:`dlcourse.layers._conv_kernels`).
+output pixel (read it first); the default ones work a few images at a time: they copy the
+:math:`K_W` horizontal shifts of the padded input into a row-by-row stack, in which the
+:math:`K_H K_W C` values that one output row needs form a contiguous matrix (a view), and do
+one stacked matrix product per block; with a stride only the real output positions are
+computed (:mod:`dlcourse.layers._conv_kernels`).
 """
 
 from __future__ import annotations
@@ -130,14 +132,15 @@ def _prepare(x, w, b, stride, padding):
 
 
 def conv2d_forward(x, w, b=None, stride=1, padding=0):
-    r"""Convolution forward pass: a few matrix products per block of images.
+    r"""Convolution forward pass: one stacked matrix product per block of images.
 
-    For a few images at a time (a block that fits the CPU cache), the pixels that kernel
-    tap :math:`(u, v)` reads sit at the fixed shift :math:`u W_p + v` in the flattened padded
-    image. One strided copy gathers the ``KW`` width shifts into a column matrix; the ``KH``
-    height shifts are views of it, ``u * Wp`` columns further, so the block's output is
-    ``KH`` stacked matrix products. With stride :math:`S > 1` the input is split into its
-    stride phases first, so only the real output positions are computed. Details in
+    For a few images at a time (a block that fits the CPU cache), one copy puts the ``KW``
+    horizontal shifts of every padded row side by side, ``z[y, v, c, (n, j)] =
+    x_pad[n, c, y, j S + v]``; output row :math:`i` then needs rows ``i S .. i S + KH - 1`` of
+    ``z``, one contiguous ``(KH * KW * C, nb * W_out)`` matrix (a view), so the block's output
+    is one product per output row, stacked. Only the real output positions are computed for
+    :math:`S > 1`. ``cache.x_padded`` is stored row by row (an ``(Hp, C, N, Wp)`` array viewed
+    as ``(N, C, Hp, Wp)``) so that this copy reads long runs. Details in
     :mod:`dlcourse.layers._conv_kernels`.
 
     Parameters
@@ -163,7 +166,9 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0):
     """
     x, w, b, stride, (ph, pw), out_hw = _prepare(x, w, b, stride, padding)
     n, c, h, wd = x.shape
-    xp = np.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=x.dtype)
+    # stored row by row, each row of all the images side by side (a (Hp, C, N, Wp) array viewed as
+    # (N, C, Hp, Wp)): the kernels then read long runs of memory (see dlcourse.layers._conv_kernels)
+    xp = np.zeros((h + 2 * ph, c, n, wd + 2 * pw), dtype=x.dtype).transpose(2, 1, 0, 3)
     xp[:, :, ph:ph + h, pw:pw + wd] = x
     out = _kernel_forward(xp, w, b, stride, out_hw)
     return out, Conv2DCache(xp, w, stride, (ph, pw))
@@ -178,10 +183,11 @@ def conv2d_backward(dout, cache: Conv2DCache, need_dx: bool = True):
         \frac{\partial L}{\partial b_f} = \sum_{n,i,j} \delta[n,f,i,j],
 
     and :math:`\partial L / \partial x_\text{pad}` scatters :math:`w[f,c,u,v]\,\delta[n,f,i,j]`
-    back to pixel :math:`(iS+u, jS+v)`; the padding border is then cut off. As matrices,
-    per block: ``dw`` is ``cols @ delta.T`` on the forward pass's shifted column views, and
-    ``dx`` is the correlation of the zero-padded ``delta`` with the flipped kernel, built the
-    same way; ``cols`` is rebuilt block by block rather than kept from the forward pass.
+    back to pixel :math:`(iS+u, jS+v)`; only pixels inside the image are computed. As matrices,
+    per block: ``dw`` is ``delta_i @ z_i.T`` on the forward pass's row views, summed over the
+    output rows :math:`i`, and ``dx`` is, for each stride phase, the stride-1 correlation of the
+    zero-padded ``delta`` with that phase's flipped taps, built the same way; ``z`` is rebuilt
+    block by block rather than kept from the forward pass.
 
     Parameters
     ----------
