@@ -284,8 +284,13 @@ def test_kernel_start_is_retried_before_giving_up(monkeypatch):
 
     from dlcourse_grade import kernel
 
+    import time
+
+    from dlcourse_grade.sandbox import Limits
+
     monkeypatch.setattr(kernel, "START_PAUSE", 0.0)
     runner = kernel.NotebookRunner.__new__(kernel.NotebookRunner)
+    runner.limits, runner.budget, runner.notebook_end = Limits(), None, time.monotonic() + 600
     calls = []
 
     async def flaky_start():
@@ -307,3 +312,9 @@ def test_kernel_start_is_retried_before_giving_up(monkeypatch):
     with pytest.raises(RuntimeError, match=f"attempt {kernel.START_ATTEMPTS}"):
         asyncio.run(runner._start())
     assert len(calls) == kernel.START_ATTEMPTS
+
+    calls.clear()  # once the notebook's time is spent, a failed start is not tried again
+    runner.notebook_end = time.monotonic() - 1
+    with pytest.raises(RuntimeError, match="attempt 1"):
+        asyncio.run(runner._start())
+    assert len(calls) == 1
