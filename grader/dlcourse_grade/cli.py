@@ -1,4 +1,5 @@
-"""``dlcourse-grade autograde ASSIGNMENT [--course DIR] [--jobs N] [--db-url URL]``.
+"""``dlcourse-grade autograde ASSIGNMENT [--course DIR] [--jobs N] [--db-url URL]``,
+``dlcourse-grade similarity ASSIGNMENT [--course DIR] [--threshold X] [--out DIR]``.
 
 Exit status: 0 when every submission got an outcome (whatever the learners did),
 1 when the grader itself failed somewhere (a bug, an unwritable gradebook), 2 for
@@ -40,6 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--cpu-cores", type=float, default=None,
                    help="CPU share of each sandbox in cores, through its cgroup (default 1)")
     a.add_argument("--json", default=None, help="also write the table as JSON to this file")
+    s = sub.add_parser("similarity", help="learner-to-learner code similarity of an assignment (for the instructor)")
+    s.add_argument("assignment")
+    s.add_argument("--course", default=".", help="nbgrader course root (default: the current folder)")
+    s.add_argument("--threshold", type=float, default=None,
+                   help="share of one learner's own code found in another's that reports the pair (default 0.4)")
+    s.add_argument("--out", default=None, help="folder for similarity.json and similarity.html "
+                                                "(default: COURSE/dlcourse-grade/ASSIGNMENT)")
     return p
 
 
@@ -89,10 +97,29 @@ def autograde(args) -> int:
     return 1 if result.failed else 0
 
 
+def similarity(args) -> int:
+    from .class_similarity import THRESHOLD, class_similarity  # copydetect (and matplotlib) only when asked
+
+    try:
+        pairs, json_path, html_path = class_similarity(args.course, args.assignment,
+                                                       THRESHOLD if args.threshold is None else args.threshold,
+                                                       args.out)
+    except (OSError, ValueError) as exc:
+        print(f"dlcourse-grade: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.assignment}: {len(pairs)} pair(s) at or above the threshold (leads for a human, not verdicts)")
+    for p in pairs:
+        print(f"  {p.a} ~ {p.b}: {p.a_to_b:.2f} / {p.b_to_a:.2f}  {', '.join(sorted(set(p.functions_a + p.functions_b)))}")
+    print(f"wrote {json_path} and {html_path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "autograde":
         return autograde(args)
+    if args.command == "similarity":
+        return similarity(args)
     return 2
 
 

@@ -518,6 +518,9 @@ def verify_notebook(task, spec, nb, result) -> None:
                      if ("KernelDied" in e or "skipped" in e) and not e.startswith("blocked import: ")]
     result.flags += _import_flags(task.assignment, setup_errors, parts)
     by_id = {p.grade_id: p for p in result.parts}
+    # the read-only code cells the release gives every learner: their helpers are not the learner's copy
+    given = [c.release_source or c.source for c in spec.cells
+             if c.cell_type == "code" and c.locked and not c.grade and not c.solution]
     late = [part for k, part in enumerate(parts) if isinstance(got[k], BudgetSpent)]
     if late:
         _not_verified(result, late, str(got[parts.index(late[0])]))
@@ -525,7 +528,7 @@ def verify_notebook(task, spec, nb, result) -> None:
         pr = by_id.get(part.grade_id)
         if pr is None or isinstance(got[k], BudgetSpent):
             continue
-        fn, from_dl = learner_function(cells, part.function)
+        fn, from_dl = learner_function(cells, part.function, given)
         outcomes = got[k] if isinstance(got[k], list) else [Outcome(error=str(got[k]))] * len(cases[k])
         ev = Evidence(part, cases[k], outcomes, fn, from_dl, pr)
         voided = None
