@@ -297,6 +297,41 @@ def test_glued_optimizer_crosscheck_and_cnn_twin_agree(executed_notebooks):
 
 
 @pytest.mark.book
+def test_glued_regularisation_results_support_the_prose(executed_notebooks):
+    """Do the regularisation section's numbers say what its prose, caption and alt text say: L2, dropout and
+    early stopping beat no regularisation on mean test accuracy and loss over five draws, batch norm does not
+    on accuracy; early stopping returns its best epoch, forty epochs before it stopped; L2 and dropout hold
+    the validation rise to a fraction of the baseline's, batch norm does not; single draws can mislead?"""
+    g = {name: _glued(executed_notebooks, "07_optimizers", name) for name in (
+        "reg_test_acc_none", "reg_test_acc_l2", "reg_test_acc_dropout", "reg_test_acc_batch_norm",
+        "reg_test_acc_early", "reg_test_loss_none", "reg_test_loss_l2", "reg_test_loss_dropout",
+        "reg_test_loss_batch_norm", "reg_test_loss_early", "reg_no_better_draws", "early_stopped_epoch",
+        "early_restored_epoch", "early_last_val", "early_restored_val", "overfit_best_epoch", "overfit_best_val",
+        "overfit_final_val", "overfit_final_train", "rise_baseline", "rise_l2", "rise_dropout",
+        "rise_batch_norm")}
+    for key in ("l2", "dropout", "early"):
+        assert g[f"reg_test_acc_{key}"] > g["reg_test_acc_none"], key
+        assert g[f"reg_test_loss_{key}"] < g["reg_test_loss_none"], key
+    assert g["reg_test_acc_batch_norm"] < g["reg_test_acc_none"]
+    assert g["reg_test_loss_batch_norm"] < g["reg_test_loss_none"]
+    assert 1 <= g["reg_no_better_draws"] <= 15
+    # early stopping: the best epoch is the baseline's (same weights, same data until it stops), patience 40
+    assert g["early_restored_epoch"] == g["overfit_best_epoch"]
+    assert g["early_stopped_epoch"] - g["early_restored_epoch"] == 40
+    assert abs(g["early_restored_val"] - g["overfit_best_val"]) < 1e-9 < g["early_last_val"] - g["early_restored_val"]
+    assert g["overfit_final_train"] < 0.1 and g["overfit_final_val"] > 2 * g["overfit_best_val"]
+    assert max(g["rise_l2"], g["rise_dropout"]) < 0.5 * g["rise_baseline"] <= g["rise_batch_norm"]
+    assert g["rise_batch_norm"] >= 0.75 * g["rise_baseline"]
+    text = _source("07_optimizers")
+    alt = re.search(r"\{glue:figure\} optim_regularisation_figure\n:alt: ([^\n]+)", text).group(1)
+    near = int(re.search(r"minimum near epoch (\d+)", alt).group(1))
+    about = float(re.search(r"climbs to about ([\d.]+)", alt).group(1))
+    ends = int(re.search(r"ends at epoch (\d+)", alt).group(1))
+    assert abs(near - g["overfit_best_epoch"]) <= 5 and abs(about - g["overfit_final_val"]) <= 0.1
+    assert ends == g["early_stopped_epoch"]
+
+
+@pytest.mark.book
 def test_glued_cnn_parameter_count_matches_summary(executed_notebooks):
     """Is the glued CNN parameter count what the package's digits_cnn summary counts?"""
     from dlcourse import models

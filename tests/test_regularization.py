@@ -74,3 +74,50 @@ def test_adamw_matches_torch_decoupled_formula():
     topt.step()
     np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-14)
     np.testing.assert_allclose(p.data, theta * (1 - 0.05) - 0.1 * np.sign(g), atol=1e-6)
+
+
+def _moons_split():
+    from dlcourse import data
+
+    X, y = data.moons(n_samples=260, noise=0.45, seed=3)
+    return X[:60], y[:60], X[60:], y[60:]
+
+
+def test_regularised_mlp_blocks_and_shared_initial_weights():
+    """Does regularised_mlp put BatchNorm between Dense and ReLU and Dropout after ReLU, and start every
+    variant from the same weights (so runs differ only by the regulariser)?"""
+    from dlcourse.layers import BatchNorm, Dense, Dropout, ReLU
+
+    plain = regularization.regularised_mlp(2, 2)
+    both = regularization.regularised_mlp(2, 2, batch_norm=True, dropout=0.3)
+    assert [type(layer) for layer in plain.layers] == [Dense, ReLU, Dense, ReLU, Dense]
+    assert [type(layer) for layer in both.layers] == [Dense, BatchNorm, ReLU, Dropout] * 2 + [Dense]
+    dense = lambda net: [layer for layer in net.layers if isinstance(layer, Dense)]  # noqa: E731
+    for a, b in zip(dense(plain), dense(both)):
+        np.testing.assert_array_equal(a.W.data, b.W.data)
+    assert sum(p.data.size for p in plain.parameters()) == 2 * 64 + 64 + 64 * 64 + 64 + 64 * 2 + 2
+
+
+def test_train_regularised_returns_the_best_epoch_with_early_stopping():
+    """With patience, is the returned network the one of the best validation epoch, as fit recorded it?"""
+
+    X, y, X_val, y_val = _moons_split()
+    net, history, stopper = regularization.train_regularised(X, y, (X_val, y_val), patience=10, epochs=150)
+    assert stopper is not None and len(history["val_loss"]) < 150
+    best = int(np.argmin(history["val_loss"]))
+    assert stopper.best_epoch == best
+    assert net.evaluate(X_val, y_val)["loss"] == pytest.approx(min(history["val_loss"]), rel=1e-9)
+
+
+def test_train_regularised_weight_decay_shrinks_the_weights_and_bad_shapes_are_named():
+    """Does weight_decay reach Adam (smaller weights than without), and is a 1-D X refused by name?"""
+
+    X, y, X_val, y_val = _moons_split()
+    norm = lambda net: sum(float(np.sum(p.data ** 2)) for p in net.parameters())  # noqa: E731
+    plain = regularization.train_regularised(X, y, (X_val, y_val), epochs=60)[0]
+    decayed = regularization.train_regularised(X, y, (X_val, y_val), weight_decay=3e-2, epochs=60)[0]
+    assert norm(decayed) < 0.9 * norm(plain)
+    with pytest.raises(ValueError, match=r"X of shape \(N, D\)"):
+        regularization.train_regularised(X[:, 0], y, (X_val, y_val))
+    with pytest.raises(ValueError, match=r"y of shape \(N,\)"):
+        regularization.train_regularised(X, y[:-1], (X_val, y_val))
