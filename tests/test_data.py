@@ -129,3 +129,56 @@ def test_minibatches_cover_every_sample_once_with_seeded_order(rng):
     again = np.concatenate([b[1] for b in data.minibatches(X, y, batch_size=5, seed=0)])
     np.testing.assert_array_equal(seen, again)
     assert len(list(data.minibatches(X, batch_size=5, drop_last=True, shuffle=False))) == 4
+
+
+@pytest.mark.parametrize("dx, dy", [(0, 0), (1, 0), (-1, 0), (0, 2), (-2, -1), (3, 1)])
+def test_shift_images_is_a_roll_with_zeros_coming_in(dx, dy):
+    """Is shift_images np.roll with the wrapped rows and columns set to zero, on every image and channel?"""
+    rng = np.random.default_rng(abs(dx * 10 + dy))
+    X = rng.random((3, 2, 5, 6))
+    expected = np.roll(X, (dy, dx), axis=(-2, -1))
+    if dy > 0:
+        expected[..., :dy, :] = 0
+    elif dy < 0:
+        expected[..., dy:, :] = 0
+    if dx > 0:
+        expected[..., :, :dx] = 0
+    elif dx < 0:
+        expected[..., :, dx:] = 0
+    got = data.shift_images(X, dx, dy)
+    np.testing.assert_array_equal(got, expected)
+    assert got.dtype == X.dtype and not np.shares_memory(got, X)
+
+
+def test_random_shifts_appends_shifted_copies_with_their_labels():
+    """Are the augmented images the originals then copies, each a shift of its source within max_shift?"""
+    from dlcourse.data import digits
+
+    X, y = digits(images=True, scale=True)
+    X, y = X[:50], y[:50]
+    Xa, ya = data.random_shifts(X, y, max_shift=1, copies=2, seed=3)
+    assert Xa.shape == (150, 1, 8, 8) and list(ya) == list(y) * 3
+    np.testing.assert_array_equal(Xa[:50], X)
+    moved = 0
+    for k in range(50, 150):
+        src = X[k % 50]
+        options = [data.shift_images(src, dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+        assert any(np.array_equal(Xa[k], o) for o in options), k
+        moved += not np.array_equal(Xa[k], src)
+    assert moved > 50  # 8 of the 9 shifts move the image
+    again, _ = data.random_shifts(X, y, max_shift=1, copies=2, seed=3)
+    np.testing.assert_array_equal(again, Xa)
+
+
+def test_shift_errors_name_what_was_wrong():
+    """Do bad shifts, flat inputs and mismatched labels get errors that say what was expected?"""
+    with pytest.raises(ValueError, match="whole pixels smaller than the image"):
+        data.shift_images(np.zeros((2, 4, 4)), 4, 0)
+    with pytest.raises(ValueError, match="whole pixels"):
+        data.shift_images(np.zeros((2, 4, 4)), 0.5, 0)
+    with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
+        data.shift_images(np.zeros(5), 1, 0)
+    with pytest.raises(ValueError, match="one label per image"):
+        data.random_shifts(np.zeros((3, 4, 4)), np.zeros(2))
+    with pytest.raises(ValueError, match="whole numbers >= 0"):
+        data.random_shifts(np.zeros((3, 4, 4)), np.zeros(3), max_shift=-1)
