@@ -48,11 +48,13 @@ assignments: $(STAMP)
 # in-kernel scores, so no target here calls it.
 DLCOURSE_GRADE = cd $(EXERCISES) && $(BIN)/dlcourse-grade autograde
 JOBS_GRADE     ?= 2
+# More dlcourse-grade options, e.g. GRADE_OPTS="--student-timeout 300 --cell-timeout 30"
+GRADE_OPTS     ?=
 
 autograde: $(STAMP)
 	@for a in $(EXERCISE_IDS); do \
 	  if ls -d $(EXERCISES)/submitted/*/$$a >/dev/null 2>&1; then \
-	    echo "== dlcourse-grade $$a"; ($(DLCOURSE_GRADE) $$a --jobs $(JOBS_GRADE)) || exit 1; \
+	    echo "== dlcourse-grade $$a"; ($(DLCOURSE_GRADE) $$a --jobs $(JOBS_GRADE) $(GRADE_OPTS)) || exit 1; \
 	  else echo "== $$a: no submissions"; fi; done
 
 feedback: $(STAMP)
@@ -78,7 +80,7 @@ due: $(STAMP)
 
 regrade: $(STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make regrade ASSIGNMENT=ex01_perceptron [STUDENT=id]"; exit 2; }
-	$(DLCOURSE_GRADE) $(ASSIGNMENT) --jobs $(JOBS_GRADE) $(if $(STUDENT),--student $(STUDENT))
+	$(DLCOURSE_GRADE) $(ASSIGNMENT) --jobs $(JOBS_GRADE) $(GRADE_OPTS) $(if $(STUDENT),--student $(STUDENT))
 
 return-feedback: feedback
 	@for f in $(EXERCISES)/feedback/*/*/*.html; do \
