@@ -38,11 +38,13 @@ c.AssignLatePenalties.plugin_class = PercentPerDayLatePenalty
 c.PercentPerDayLatePenalty.percent_per_day = 10.0
 
 # zip_collect: files downloaded from an LMS, named <student_id>_<notebook>.ipynb, e.g.
-# "s1234_ex01_perceptron.ipynb", placed in downloaded/<assignment>/archive/ (zips are unpacked).
+# "s1234_ex01_perceptron.ipynb" (an LMS's renamed re-uploads "... (1).ipynb" and "...-2.ipynb" too;
+# ids may hold "_"), placed in downloaded/<assignment>/archive/ (zips are unpacked).
 # The submission's timestamp (timestamp.txt, for late penalties) is the file's time in the
 # download (a zip entry's date, a plain file's modification time: copy with `cp -p`), unless
 # the name carries one in a `(?P<timestamp>...)` group; of two copies of one notebook the
 # newer is collected (re-run with `make zip-collect ... FORCE=1`).
-c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[A-Za-z0-9.\-]+)_(?P<file_id>ex\d\d_[a-z0-9]+)\.ipynb$"
+c.FileNameCollectorPlugin.named_regexp = (r".*/(?P<student_id>[A-Za-z0-9._\-]+?)_(?P<file_id>ex\d\d_[a-z0-9]+)"
+                                        r"(?: ?\(\d+\)|-\d+)?\.ipynb$")
 c.ZipCollectApp.extractor_plugin = KeepTimesExtractor
 c.ZipCollectApp.collector_plugin = TimestampedCollector

@@ -424,3 +424,25 @@ def test_an_honest_notebook_gets_no_nbgrader_warning_but_an_edited_test_cell_doe
     test_cell["source"] = "pass  # the test removed"
     flags = [str(f) for f in _sanitized(root, assignment, edited).flags]
     assert flags, "an edited test cell must be flagged"
+
+
+def test_zip_collect_takes_renamed_copies_and_ids_with_underscores(tmp_path):
+    """An LMS download where a learner uploaded twice ('ex01_perceptron (1).ipynb', 'ex01_perceptron-2.ipynb')
+    and a student id with an underscore: the newer copy is collected under the assignment's own name, with
+    its time (oracle: the file times set here), and nobody is skipped."""
+    course, archive, nb = _zip_course(tmp_path)
+    older, newer = (datetime(2026, 1, 9, h, 0, 0, tzinfo=timezone.utc).timestamp() for h in (8, 12))
+    blank = nb.replace("return", "return  ")  # a different text, to tell the copies apart
+    for name, text, t in ((f"s4_{A1} (1).ipynb", blank, older), (f"s4_{A1}-2.ipynb", nb, newer),
+                          (f"s5_{A1} (1).ipynb", nb, older), (f"s_6_{A1}.ipynb", nb, newer)):
+        path = archive / name
+        path.write_text(text)
+        os.utime(path, (t, t))
+    out = _zip_collect(course)
+    assert out.returncode == 0, out.stdout + out.stderr
+    log = out.stdout + out.stderr
+    assert "4 files collected, 1 files skipped" in log and "newer timestamp" in log, log  # the older copy of s4
+    sub = course / "submitted"
+    assert (sub / "s4" / A1 / f"{A1}.ipynb").read_text() == nb
+    assert _read_ts(sub / "s4" / A1 / "timestamp.txt") == datetime(2026, 1, 9, 12, 0, 0)
+    assert (sub / "s5" / A1 / f"{A1}.ipynb").is_file() and (sub / "s_6" / A1 / f"{A1}.ipynb").is_file()
