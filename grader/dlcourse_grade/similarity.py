@@ -107,16 +107,9 @@ def learner_code(cells: list[str], given: list[str] = ()) -> LearnerCode:
     """
     code = LearnerCode()
     released = set()
-    for src in given:
-        try:
-            released |= {_dump(n) for n in ast.parse(src).body if isinstance(n, _FUNCS)}
-        except SyntaxError:
-            continue
-    for src in cells:
-        try:
-            tree = ast.parse(src)
-        except SyntaxError:
-            continue
+    for tree in _trees(given):
+        released |= {_dump(n) for n in tree.body if isinstance(n, _FUNCS)}
+    for tree in _trees(cells):
         for node in ast.walk(tree):
             _numpy_binding(node, code.numpy)
         for node in tree.body:
@@ -130,6 +123,15 @@ def learner_code(cells: list[str], given: list[str] = ()) -> LearnerCode:
     return code
 
 
+def _trees(sources):
+    """The syntax tree of each source that parses (a cell with a syntax error is skipped)."""
+    for src in sources:
+        try:
+            yield ast.parse(src)
+        except SyntaxError:
+            continue
+
+
 def learner_function(cells: list[str], name: str, given: list[str] = ()) -> tuple[ast.FunctionDef | None, set[str]]:
     """The last top-level ``def name`` in the cells, and the names the cells import from ``dlcourse``.
 
@@ -137,11 +139,7 @@ def learner_function(cells: list[str], name: str, given: list[str] = ()) -> tupl
     (a :class:`LearnerCode`, see :func:`learner_code` for ``given``), which :func:`near_copy` inlines.
     """
     found, from_dlcourse = None, set()
-    for src in cells:
-        try:
-            tree = ast.parse(src)
-        except SyntaxError:
-            continue
+    for tree in _trees(cells):
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 from_dlcourse |= {(a.asname or a.name).split(".")[0] for a in node.names
