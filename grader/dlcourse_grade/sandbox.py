@@ -322,7 +322,7 @@ class TimeBudget:
     """The wall-clock budget of one student: every notebook, kernel execution and verification runs alike.
 
     It starts when the student's grading starts (in the worker) and is read with
-    :meth:`left`; :meth:`clamp` shortens a deadline of ``seconds`` to what is left.
+    :meth:`left` (deadlines take the nearest of their own limit and what is left here).
     The CPU time of the student's sandboxes is added up in :attr:`cpu_seconds`.
     """
 
@@ -340,9 +340,6 @@ class TimeBudget:
     @property
     def spent(self) -> bool:
         return self.left() <= 0
-
-    def clamp(self, seconds: float) -> float:
-        return min(seconds, max(self.left(), 0.0))
 
     @property
     def reason(self) -> str:
