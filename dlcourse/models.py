@@ -15,6 +15,8 @@ The architecture (per-sample shapes, :math:`H_\\text{out} = \\lfloor (H + 2P - K
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from . import init as _init
@@ -22,7 +24,8 @@ from .layers.conv import Conv2D
 from .layers.flatten import Flatten
 from .layers.pool import MaxPool2D
 
-__all__ = ["DIGITS_CNN_CHANNELS", "DIGITS_CNN_RECIPE", "digits_cnn", "digits_cnn_data", "train_digits_cnn"]
+__all__ = ["DIGITS_CNN_CHANNELS", "DIGITS_CNN_RECIPE", "DigitsSplits", "digits_cnn", "digits_cnn_data",
+           "digits_cnn_splits", "train_digits_cnn"]
 
 #: Channels of the two convolution layers of :func:`digits_cnn`.
 DIGITS_CNN_CHANNELS = (8, 16)
@@ -82,9 +85,47 @@ def digits_cnn_data(seed=0, test_size: float = 0.25, dtype=np.float64):
     return train_test_split(X.astype(dtype, copy=False), y, test_size=test_size, seed=seed, stratify=True)
 
 
+class DigitsSplits(NamedTuple):
+    """The digits images split three ways (see :func:`digits_cnn_splits`)."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+def digits_cnn_splits(seed=0, test_size: float = 0.25, validation_size: float = 0.2,
+                      dtype=np.float64) -> DigitsSplits:
+    """The 8x8 digits as images in [0, 1], split into training, validation and test sets.
+
+    The test split is :func:`digits_cnn_data`'s (the same images for the same ``seed``);
+    the validation split is ``validation_size`` of the rest, drawn stratified from ``seed``.
+    Training learns from the training split, ``validation_data`` watches the validation
+    split, and the test split is read once, at the end.
+
+    Returns
+    -------
+    DigitsSplits
+        ``X_*`` of shape (N_split, 1, 8, 8) and ``y_*`` of shape (N_split,).
+    """
+    from .data import train_test_split
+
+    if not 0 < validation_size < 1:
+        raise ValueError(f"validation_size must be a fraction in (0, 1); got {validation_size!r}")
+    X_rest, X_test, y_rest, y_test = digits_cnn_data(seed, test_size=test_size, dtype=dtype)
+    X_train, X_val, y_train, y_val = train_test_split(X_rest, y_rest, test_size=validation_size, seed=seed,
+                                                      stratify=True)
+    return DigitsSplits(X_train, y_train, X_val, y_val, X_test, y_test)
+
+
 def train_digits_cnn(seed=0, epochs: int | None = None, progress: bool = True, dtype=np.float64,
                      naive: bool = False):
-    """Build :func:`digits_cnn`, train it with Adam on :func:`digits_cnn_data` and evaluate it.
+    """Build :func:`digits_cnn`, train it with Adam on :func:`digits_cnn_splits` and evaluate it.
+
+    The network learns from the training split while ``fit`` watches the validation split;
+    the test split is read once, after training, for the accuracy returned.
 
     Parameters
     ----------
@@ -99,19 +140,19 @@ def train_digits_cnn(seed=0, epochs: int | None = None, progress: bool = True, d
     -------
     net : Sequential
     history : History
-        Per-epoch ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy`` (on the test set)
-        and ``fit_time`` in seconds.
+        Per-epoch ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy`` (on the validation
+        split) and ``fit_time`` in seconds.
     test_accuracy : float
     """
     from .optim import Adam
 
-    X_train, X_test, y_train, y_test = digits_cnn_data(seed, dtype=dtype)
+    splits = digits_cnn_splits(seed, dtype=dtype)
     net = digits_cnn(seed, dtype=dtype, naive=naive)
     recipe = DIGITS_CNN_RECIPE
-    history = net.fit(X_train, y_train, loss="sparse_categorical_cross_entropy",
+    history = net.fit(splits.X_train, splits.y_train, loss="sparse_categorical_cross_entropy",
                       optimizer=Adam(list(net.parameters()), lr=recipe["lr"]),
                       epochs=recipe["epochs"] if epochs is None else epochs,
-                      batch_size=recipe["batch_size"], validation_data=(X_test, y_test),
+                      batch_size=recipe["batch_size"], validation_data=(splits.X_val, splits.y_val),
                       seed=seed, progress=progress)
-    test_accuracy = float(np.mean(net.predict(X_test) == y_test))
+    test_accuracy = float(np.mean(net.predict(splits.X_test) == splits.y_test))
     return net, history, test_accuracy

@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from .callbacks import History
-from .models import DIGITS_CNN_CHANNELS, DIGITS_CNN_RECIPE, digits_cnn_data
+from .models import DIGITS_CNN_CHANNELS, DIGITS_CNN_RECIPE, digits_cnn_splits
 
 __all__ = ["digits_cnn_torch", "copy_weights", "predict", "train_torch", "train_digits_cnn_torch"]
 
@@ -135,7 +135,9 @@ def train_torch(model, X, y, epochs: int, batch_size: int = 32, lr: float = 0.01
 
 
 def train_digits_cnn_torch(seed: int = 0, epochs: int | None = None, dtype=None, device="cpu"):
-    """The torch twin of :func:`dlcourse.models.train_digits_cnn`: same data split and recipe.
+    """The torch twin of :func:`dlcourse.models.train_digits_cnn`: same splits and recipe.
+
+    Learns from the training split, watches the validation split, reads the test split once.
 
     Returns
     -------
@@ -143,9 +145,9 @@ def train_digits_cnn_torch(seed: int = 0, epochs: int | None = None, dtype=None,
     history : History
     test_accuracy : float
     """
-    X_train, X_test, y_train, y_test = digits_cnn_data(seed)
+    s = digits_cnn_splits(seed)
     model = digits_cnn_torch(seed, dtype=dtype, device=device)
     recipe = DIGITS_CNN_RECIPE
-    history = train_torch(model, X_train, y_train, recipe["epochs"] if epochs is None else epochs,
-                          recipe["batch_size"], recipe["lr"], seed, (X_test, y_test))
-    return model, history, float(np.mean(predict(model, X_test) == y_test))
+    history = train_torch(model, s.X_train, s.y_train, recipe["epochs"] if epochs is None else epochs,
+                          recipe["batch_size"], recipe["lr"], seed, (s.X_val, s.y_val))
+    return model, history, float(np.mean(predict(model, s.X_test) == s.y_test))

@@ -19,8 +19,9 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = ("06_losses", "07_optimizers", "08_cnn")
-ASSIGNMENTS = {"06_losses": "ex04_losses", "07_optimizers": "ex05_optimizers", "08_cnn": "ex06_cnn"}
+CHAPTERS = ("06_losses", "07_optimizers", "08_regularisation", "09_cnn")
+ASSIGNMENTS = {"06_losses": "ex04_losses", "07_optimizers": "ex05_optimizers", "08_regularisation": "ex07_training",
+               "09_cnn": "ex06_cnn"}
 #: Each chapter's budget from the issue (seconds of notebook execution).
 MAX_EXECUTION_SECONDS = 40.0
 #: Glued floats went through ``repr`` and back: exact up to the last bit.
@@ -103,8 +104,8 @@ def test_chapter_has_jupytext_header_goals_checks_summary_and_graded_note(chapte
 
 @pytest.mark.parametrize("chapter, traps", [
     ("06_losses", ["$\\frac{1}{n}$ or $\\frac{1}{2m}$", "base-10"]),
-    ("07_optimizers", ["0.1220", "RMSprop's decay, and where $\\epsilon$ goes", "Adam keeps both moments",
-                       "L2 regularisation is not weight decay"]),
+    ("07_optimizers", ["0.1220", "RMSprop's decay, and where $\\epsilon$ goes", "Adam keeps both moments"]),
+    ("08_regularisation", ["L2 regularisation is not weight decay"]),
 ])
 def test_common_trap_boxes_are_present(chapter, traps):
     """Is each error of the course notes that the chapter touches taught in a "Common trap" box?"""
@@ -160,11 +161,13 @@ def test_api_pages_document_every_module():
 
 
 def test_toc_lists_part2_chapters_and_api_reference():
-    """Does _toc.yml list chapters 5-7 in order after part 1, then the API index and every API page?"""
+    """Does _toc.yml list this part's chapters in order, one after the other, then the API index and every API page?"""
     files = _toc_files()
     chapters = [f for f in files if f.startswith("chapters/")]
     assert [f for f in chapters if f.split("/")[-1] in CHAPTERS] == [f"chapters/{c}" for c in CHAPTERS]
-    assert chapters[-3:] == [f"chapters/{c}" for c in CHAPTERS], f"chapters 5-7 must come last: {chapters}"
+    start = chapters.index(f"chapters/{CHAPTERS[0]}")
+    assert chapters[start:start + len(CHAPTERS)] == [f"chapters/{c}" for c in CHAPTERS], \
+        f"{CHAPTERS} must follow one another: {chapters}"
     assert "api/index" in files, "the toc has no API reference"
     missing = [page for page in API_PAGES if f"api/{page}" not in files]
     assert not missing, f"API pages missing from the toc: {missing}"
@@ -283,7 +286,7 @@ def test_glued_conv_known_answer(executed_notebooks):
 
     x = np.arange(9.0).reshape(1, 1, 3, 3)
     w = np.arange(4.0).reshape(1, 1, 2, 2)
-    glued = _glued(executed_notebooks, "08_cnn", "conv_known_answer")
+    glued = _glued(executed_notebooks, "09_cnn", "conv_known_answer")
     assert glued == conv.conv2d_forward(x, w)[0][0, 0].tolist() == conv.conv2d_forward_naive(x, w)[0][0, 0].tolist()
     assert glued == [[19, 25], [37, 43]]
 
@@ -292,8 +295,35 @@ def test_glued_conv_known_answer(executed_notebooks):
 def test_glued_optimizer_crosscheck_and_cnn_twin_agree(executed_notebooks):
     """Did the chapters' PyTorch comparisons pass: optimizers step for step, the CNN twin with copied weights?"""
     assert _glued(executed_notebooks, "07_optimizers", "optim_xcheck_max_rel") < 1e-8
-    assert _glued(executed_notebooks, "08_cnn", "same_weights_gap") < 1e-10
-    assert _glued(executed_notebooks, "08_cnn", "cnn_test_accuracy") > 90.0
+    assert _glued(executed_notebooks, "09_cnn", "same_weights_gap") < 1e-10
+    assert _glued(executed_notebooks, "09_cnn", "cnn_test_accuracy") > 90.0
+
+
+@pytest.mark.book
+def test_glued_batch_size_race_supports_its_conclusion(executed_notebooks):
+    """Does the batch-size section's conclusion match its measured curves: each variant's rate chosen inside
+    its grid on validation; per epoch single samples lead; per second mini-batches finish five epochs before
+    single samples finish one, at a lower validation loss; the full batch is far behind; and the update-by-update
+    figure's ordering (full batch lowest, single samples highest) as its caption says?"""
+    g = {name: _glued(executed_notebooks, "07_optimizers", name) for name in (
+        "bs_lr_batch", "bs_lr_mini", "bs_lr_single", "bs_val_epoch1_single", "bs_val_epoch1_mini",
+        "bs_val_final_mini", "bs_val_final_single", "bs_val_final_batch", "bs_seconds_mini_all",
+        "bs_seconds_single_epoch", "bs_rate_ratio", "noise_late_full", "noise_late_32", "noise_late_1")}
+    text = _source("07_optimizers")
+    grids = {name: [float(v) for v in re.findall(r"[\d.e-]+", body)]
+             for name, body in re.findall(r'"([a-z -]+\([^)]*\))": \(([^)]*)\),', text)}
+    chosen = {"batch (all samples)": g["bs_lr_batch"], "mini-batch (32)": g["bs_lr_mini"],
+              "stochastic (1)": g["bs_lr_single"]}
+    for name, lr in chosen.items():
+        grid = grids[name]
+        assert lr in grid and lr not in (min(grid), max(grid)), f"{name}: rate {lr} at the edge of {grid}"
+    assert g["bs_val_epoch1_single"] < g["bs_val_epoch1_mini"]            # per epoch, single samples win
+    assert g["bs_val_final_single"] < g["bs_val_final_mini"]
+    assert g["bs_seconds_mini_all"] < g["bs_seconds_single_epoch"]        # five mini epochs < one single epoch
+    assert g["bs_val_final_mini"] < g["bs_val_epoch1_single"]             # ... at a lower validation loss
+    assert g["bs_val_final_batch"] > 2 * g["bs_val_final_mini"]
+    assert abs(g["bs_rate_ratio"] - g["bs_lr_mini"] / g["bs_lr_single"]) < 1e-12 and g["bs_rate_ratio"] > 1
+    assert g["noise_late_full"] < g["noise_late_32"] < g["noise_late_1"]
 
 
 @pytest.mark.book
@@ -302,7 +332,7 @@ def test_glued_regularisation_results_support_the_prose(executed_notebooks):
     early stopping beat no regularisation on mean test accuracy and loss over five draws, batch norm does not
     on accuracy; early stopping returns its best epoch, forty epochs before it stopped; L2 and dropout hold
     the validation rise to a fraction of the baseline's, batch norm does not; single draws can mislead?"""
-    g = {name: _glued(executed_notebooks, "07_optimizers", name) for name in (
+    g = {name: _glued(executed_notebooks, "08_regularisation", name) for name in (
         "reg_test_acc_none", "reg_test_acc_l2", "reg_test_acc_dropout", "reg_test_acc_batch_norm",
         "reg_test_acc_early", "reg_test_loss_none", "reg_test_loss_l2", "reg_test_loss_dropout",
         "reg_test_loss_batch_norm", "reg_test_loss_early", "reg_no_better_draws", "early_stopped_epoch",
@@ -322,7 +352,7 @@ def test_glued_regularisation_results_support_the_prose(executed_notebooks):
     assert g["overfit_final_train"] < 0.1 and g["overfit_final_val"] > 2 * g["overfit_best_val"]
     assert max(g["rise_l2"], g["rise_dropout"]) < 0.5 * g["rise_baseline"] <= g["rise_batch_norm"]
     assert g["rise_batch_norm"] >= 0.75 * g["rise_baseline"]
-    text = _source("07_optimizers")
+    text = _source("08_regularisation")
     alt = re.search(r"\{glue:figure\} optim_regularisation_figure\n:alt: ([^\n]+)", text).group(1)
     near = int(re.search(r"minimum near epoch (\d+)", alt).group(1))
     about = float(re.search(r"climbs to about ([\d.]+)", alt).group(1))
@@ -336,7 +366,7 @@ def test_glued_shifted_digits_support_the_prose(executed_notebooks):
     """Does the shifted-digits comparison say what the chapter says: trained on centred digits both networks
     fall far below their centred accuracy on shifted digits; with shifted copies, the CNN beats the dense
     network on shifted digits though it has fewer parameters; augmentation helps both?"""
-    g = {name: _glued(executed_notebooks, "08_cnn", name) for name in (
+    g = {name: _glued(executed_notebooks, "09_cnn", name) for name in (
         "shift_mean_dense_centred", "shift_mean_cnn_centred", "shift_mean_dense_aug", "shift_mean_cnn_aug",
         "shift_centre_dense_centred", "shift_centre_cnn_centred", "shift_dense_params", "cnn_num_params")}
     for net in ("dense", "cnn"):
@@ -353,7 +383,7 @@ def test_glued_cnn_parameter_count_matches_summary(executed_notebooks):
     from dlcourse import models
 
     net = models.digits_cnn(seed=0)
-    glued = _glued(executed_notebooks, "08_cnn", "cnn_num_params")
+    glued = _glued(executed_notebooks, "09_cnn", "cnn_num_params")
     assert glued == net.num_parameters() == net.summary(input_shape=(1, 8, 8)).total_params
 
 

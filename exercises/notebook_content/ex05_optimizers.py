@@ -2,7 +2,7 @@
 
 from . import Given, Markdown, Solution, Written
 
-CHAPTER = ("07_optimizers", "Optimizers and regularisation")
+CHAPTER = ("07_optimizers", "Optimizers")
 COVERS = (
     "one update step of SGD, momentum, RMSprop and Adam exactly as torch.optim computes them, "
     "and a cosine learning-rate schedule; a written answer on Adam's bias correction"

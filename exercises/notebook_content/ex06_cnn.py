@@ -2,7 +2,7 @@
 
 from . import Markdown, Solution, Written
 
-CHAPTER = ("08_cnn", "Convolutional networks")
+CHAPTER = ("09_cnn", "Convolutional networks")
 COVERS = (
     "the output size of a convolution, a naive convolution (cross-correlation) forward pass, "
     "max pooling forward and backward, and the gradient of a convolution with respect to its "
