@@ -71,7 +71,7 @@ def zeros(shape, rng=None, dtype=np.float64) -> np.ndarray:
 
 
 def ones(shape, rng=None, dtype=np.float64) -> np.ndarray:
-    """All ones (batch-norm scale :math:`\\gamma`)."""
+    """All ones (the batch-norm scale :math:`w`, attribute ``gamma``)."""
     return np.ones(_shape(shape), dtype=dtype)
 
 

@@ -4,8 +4,8 @@ Prediction uses the *strict* step on the net input:
 
 .. math:: \hat y = \mathrm{step}(w \cdot x + b), \qquad \mathrm{step}(z) = 1 \text{ if } z > 0 \text{ else } 0 .
 
-(A threshold :math:`\theta` with "fire when :math:`w \cdot x \ge \theta`" is the same
-unit with bias :math:`b = -\theta`, up to the tie at equality.) Training visits the
+(A threshold :math:`\tau` with "fire when :math:`w \cdot x \ge \tau`" is the same
+unit with bias :math:`b = -\tau`, up to the tie at equality.) Training visits the
 samples one by one and, for each, applies the update
 
 .. math:: e = y - \hat y, \qquad w \leftarrow w + \eta\, e\, x, \qquad b \leftarrow b + \eta\, e ,

@@ -5,14 +5,14 @@ gradient gains :math:`\lambda\theta`; that is what ``weight_decay=lam`` does in
 :class:`~dlcourse.optim.SGD` and :class:`~dlcourse.optim.Adam` (torch's convention:
 the factor :math:`\tfrac12` makes the gradient exactly :math:`\lambda\theta`).
 *Decoupled* weight decay (Loshchilov & Hutter, AdamW) instead shrinks the
-parameters directly, :math:`\theta \leftarrow (1 - \gamma\lambda)\theta`, and gives the
+parameters directly, :math:`\theta \leftarrow (1 - \eta\lambda)\theta`, and gives the
 optimizer only the gradient of the loss.
 
 For plain SGD the two are the same update:
 
 .. math::
 
-    \theta - \gamma(g + \lambda\theta) = (1 - \gamma\lambda)\theta - \gamma g .
+    \theta - \eta(g + \lambda\theta) = (1 - \eta\lambda)\theta - \eta g .
 
 For Adam they differ: the L2 term :math:`\lambda\theta` passes through
 :math:`m` and is divided by :math:`\sqrt{\hat v}`, so coordinates with large
@@ -109,7 +109,7 @@ def l2_vs_decoupled(optimizer: str = "adam", weight_decay: float = 0.1, lr: floa
     * ``l2``: the optimizer gets the gradient of
       :math:`f(\theta) + \tfrac{\lambda}{2}\lVert\theta\rVert^2`, i.e. :math:`g + \lambda\theta`
       (the same as passing ``weight_decay=lam``);
-    * ``decoupled``: each step first sets :math:`\theta \leftarrow (1-\gamma\lambda)\theta`,
+    * ``decoupled``: each step first sets :math:`\theta \leftarrow (1-\eta\lambda)\theta`,
       then the optimizer steps with :math:`g` alone (for Adam, the same as ``AdamW``).
 
     Parameters
@@ -119,7 +119,7 @@ def l2_vs_decoupled(optimizer: str = "adam", weight_decay: float = 0.1, lr: floa
     weight_decay : float
         :math:`\lambda`.
     lr : float
-        :math:`\gamma`.
+        :math:`\eta`.
     steps : int
     surface : Surface or str
         From :mod:`dlcourse.surfaces`; default the elongated valley.

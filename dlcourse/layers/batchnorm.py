@@ -1,22 +1,25 @@
 r"""Batch normalisation (Ioffe and Szegedy, 2015), as PyTorch's ``BatchNorm1d``/``BatchNorm2d``.
 
-In training, each feature is normalised with the statistics of the batch,
+In training, each feature is normalised with the statistics of the batch (the book's
+notation reserves mu for momentum, gamma for schedules and beta for Adam, so the mean is
+written :math:`\bar x` and the scale and shift :math:`w, b`; in code they are the
+attributes ``gamma`` and ``beta``, PyTorch's ``weight`` and ``bias``),
 
 .. math::
-    \mu = \frac{1}{N}\sum_n x_n, \quad
-    \sigma^2 = \frac{1}{N}\sum_n (x_n - \mu)^2, \quad
-    \hat x = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}}, \quad
-    y = \gamma \hat x + \beta,
+    \bar x = \frac{1}{N}\sum_n x_n, \quad
+    \operatorname{var} = \frac{1}{N}\sum_n (x_n - \bar x)^2, \quad
+    \hat x = \frac{x - \bar x}{\sqrt{\operatorname{var} + \epsilon}}, \quad
+    y = w \hat x + b,
 
 and running estimates are updated with ``momentum`` :math:`m` (PyTorch's convention,
-not Keras's): :math:`\mu_\text{run} \leftarrow (1-m)\mu_\text{run} + m\mu` and the same
-for the variance, which uses the *unbiased* :math:`\frac{N}{N-1}\sigma^2`. In
+not Keras's): :math:`\bar x_\text{run} \leftarrow (1-m)\bar x_\text{run} + m\bar x` and the same
+for the variance, which uses the *unbiased* :math:`\frac{N}{N-1}\operatorname{var}`. In
 evaluation the running estimates replace the batch statistics.
 
-Backward (training), with :math:`g = \partial L/\partial \hat x = \gamma\,\partial L/\partial y`:
+Backward (training), with :math:`g = \partial L/\partial \hat x = w\,\partial L/\partial y`:
 
 .. math::
-    \frac{\partial L}{\partial x} = \frac{1}{N\sqrt{\sigma^2+\epsilon}}
+    \frac{\partial L}{\partial x} = \frac{1}{N\sqrt{\operatorname{var}+\epsilon}}
     \Bigl(N g - \textstyle\sum_n g_n - \hat x \sum_n g_n \hat x_n\Bigr).
 
 Input ``(N, D)`` normalises each of the ``D`` features; ``(N, C, H, W)`` normalises

@@ -11,7 +11,7 @@ def _apply_weight_decay(theta: np.ndarray, g: np.ndarray, lr: float, weight_deca
                         decoupled: bool) -> np.ndarray:
     r"""Weight decay as Adam, AdamW and NAdam apply it; returns the gradient to use.
 
-    Decoupled (AdamW): shrink the parameter in place, :math:`\theta \leftarrow \theta(1 - \gamma\lambda)`,
+    Decoupled (AdamW): shrink the parameter in place, :math:`\theta \leftarrow \theta(1 - \eta\lambda)`,
     and leave :math:`g` alone. Otherwise an L2 term: :math:`g \leftarrow g + \lambda\theta`.
     """
     if weight_decay == 0:
@@ -31,19 +31,19 @@ class Adam(Optimizer):
     .. math::
 
         g_t &\leftarrow g_t + \lambda \theta_{t-1}
-              \quad\text{(or } \theta_{t-1} \leftarrow (1 - \gamma\lambda)\theta_{t-1}
+              \quad\text{(or } \theta_{t-1} \leftarrow (1 - \eta\lambda)\theta_{t-1}
               \text{ if decoupled)} \\
         m_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
         v_t &= \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
         v^{\max}_t &= \max(v^{\max}_{t-1}, v_t) \quad\text{(AMSGrad: use it in place of } v_t) \\
         \hat m_t &= \frac{m_t}{1 - \beta_1^t}, \qquad \hat v_t = \frac{v_t}{1 - \beta_2^t} \\
-        \theta_t &= \theta_{t-1} - \gamma \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+        \theta_t &= \theta_{t-1} - \eta \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
 
     At :math:`t = 1`, :math:`\hat m_1 = g_1` and :math:`\sqrt{\hat v_1} = |g_1|`, so the
-    first step moves every coordinate by about :math:`\gamma\,\mathrm{sign}(g_1)`.
+    first step moves every coordinate by about :math:`\eta\,\mathrm{sign}(g_1)`.
 
     Where textbooks differ: the paper's "efficient" form (used by TensorFlow/Keras)
-    folds the corrections into the rate, :math:`\gamma\sqrt{1-\beta_2^t}/(1-\beta_1^t)`,
+    folds the corrections into the rate, :math:`\eta\sqrt{1-\beta_2^t}/(1-\beta_1^t)`,
     and adds :math:`\hat\epsilon` to :math:`\sqrt{v_t}` instead of :math:`\sqrt{\hat v_t}`,
     a slightly different :math:`\epsilon`. ``weight_decay`` here is an *L2 term* in the
     gradient, which the :math:`\sqrt{\hat v}` division rescales per coordinate; that is
@@ -110,13 +110,13 @@ class AdamW(Adam):
 
     .. math::
 
-        \theta_{t-1} &\leftarrow (1 - \gamma\lambda)\,\theta_{t-1} \\
-        \theta_t &= \theta_{t-1} - \gamma \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+        \theta_{t-1} &\leftarrow (1 - \eta\lambda)\,\theta_{t-1} \\
+        \theta_t &= \theta_{t-1} - \eta \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
 
     with :math:`\hat m_t, \hat v_t` from the raw gradient :math:`g_t` only. Default
     :math:`\lambda = 10^{-2}`. Where the paper differs: it writes the decay as
     :math:`\eta_t\lambda\theta` with a schedule multiplier :math:`\eta_t` separate from
-    :math:`\gamma`; torch multiplies :math:`\lambda` by the learning rate itself.
+    :math:`\eta`; torch multiplies :math:`\lambda` by the learning rate itself.
 
     Parameters
     ----------
@@ -150,19 +150,19 @@ class NAdam(Optimizer):
     .. math::
 
         g_t &\leftarrow g_t + \lambda \theta_{t-1}
-              \quad\text{(or } \theta_{t-1} \leftarrow (1 - \gamma\lambda)\theta_{t-1}
+              \quad\text{(or } \theta_{t-1} \leftarrow (1 - \eta\lambda)\theta_{t-1}
               \text{ if decoupled)} \\
         \mu_t &= \beta_1 \left(1 - \tfrac12\, 0.96^{t\psi}\right), \qquad
         \Pi_t = \prod_{i=1}^{t} \mu_i \\
         m_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t, \qquad
         v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
         s_t &= \sqrt{v_t / (1 - \beta_2^t)} + \epsilon \\
-        \theta_t &= \theta_{t-1} - \gamma \frac{1 - \mu_t}{1 - \Pi_t} \frac{g_t}{s_t}
-                  - \gamma \frac{\mu_{t+1}}{1 - \Pi_{t+1}} \frac{m_t}{s_t}
+        \theta_t &= \theta_{t-1} - \eta \frac{1 - \mu_t}{1 - \Pi_t} \frac{g_t}{s_t}
+                  - \eta \frac{\mu_{t+1}}{1 - \Pi_{t+1}} \frac{m_t}{s_t}
 
     Where textbooks differ: the simplified Nadam often taught (e.g. Ruder's overview)
     uses a constant :math:`\mu = \beta_1` and bias corrections :math:`1 - \beta_1^t`:
-    :math:`\theta \leftarrow \theta - \frac{\gamma}{\sqrt{\hat v}+\epsilon}
+    :math:`\theta \leftarrow \theta - \frac{\eta}{\sqrt{\hat v}+\epsilon}
     \left(\beta_1 \hat m_t + \frac{(1-\beta_1) g_t}{1 - \beta_1^t}\right)`. Torch keeps
     the paper's warming schedule :math:`\mu_t` (so :math:`\psi = 0` gives a constant
     :math:`\mu = \beta_1/2`, not :math:`\beta_1`). ``weight_decay`` is an L2 term

@@ -10,20 +10,20 @@ from .base import Optimizer, check_nonnegative
 class Adagrad(Optimizer):
     r"""Adagrad: divide each coordinate's step by the root of its summed squared gradients.
 
-    The update of ``torch.optim.Adagrad`` (Duchi et al., 2011), with learning-rate
-    decay :math:`\eta`:
+    The update of ``torch.optim.Adagrad`` (Duchi et al., 2011), with learning rate
+    :math:`\eta` and learning-rate decay :math:`d` (``lr_decay``):
 
     .. math::
 
         g_t &\leftarrow g_t + \lambda \theta_{t-1} \\
-        \tilde\gamma_t &= \frac{\gamma}{1 + (t - 1)\,\eta} \\
+        \tilde\eta_t &= \frac{\eta}{1 + (t - 1)\,d} \\
         G_t &= G_{t-1} + g_t^2 \qquad (G_0 = \text{initial\_accumulator\_value}) \\
-        \theta_t &= \theta_{t-1} - \tilde\gamma_t \frac{g_t}{\sqrt{G_t} + \epsilon}
+        \theta_t &= \theta_{t-1} - \tilde\eta_t \frac{g_t}{\sqrt{G_t} + \epsilon}
 
     Where textbooks differ: some put :math:`\epsilon` inside the root,
     :math:`g / \sqrt{G + \epsilon}`; torch adds it outside, with the small default
     :math:`10^{-10}` (Keras uses :math:`10^{-7}` and starts :math:`G_0 = 0.1`). The
-    learning-rate decay :math:`\eta` is torch's addition, not in the paper.
+    learning-rate decay :math:`d` is torch's addition, not in the paper.
 
     Parameters
     ----------
@@ -69,18 +69,19 @@ class RMSprop(Optimizer):
     r"""RMSprop: divide by a running root-mean-square of the gradient.
 
     The update of ``torch.optim.RMSprop`` (Hinton's lecture 6e; centred form from
-    Graves, 2013), with smoothing constant :math:`\alpha`:
+    Graves, 2013), with smoothing constant :math:`\rho` (torch's ``alpha``; the book keeps
+    that letter for leaky ReLU's slope) and momentum buffer :math:`m` (``state[i]["b"]``):
 
     .. math::
 
         g_t &\leftarrow g_t + \lambda \theta_{t-1} \\
-        v_t &= \alpha v_{t-1} + (1 - \alpha) g_t^2 \\
-        \bar g_t &= \alpha \bar g_{t-1} + (1 - \alpha) g_t \quad\text{(centred only)} \\
+        v_t &= \rho v_{t-1} + (1 - \rho) g_t^2 \\
+        \bar g_t &= \rho \bar g_{t-1} + (1 - \rho) g_t \quad\text{(centred only)} \\
         s_t &= \sqrt{v_t - \bar g_t^2} + \epsilon \ \text{(centred)} \quad\text{or}\quad
                s_t = \sqrt{v_t} + \epsilon \\
-        b_t &= \mu b_{t-1} + g_t / s_t, \quad \theta_t = \theta_{t-1} - \gamma b_t
+        m_t &= \mu m_{t-1} + g_t / s_t, \quad \theta_t = \theta_{t-1} - \eta m_t
               \quad\text{(momentum } \mu > 0) \\
-        \theta_t &= \theta_{t-1} - \gamma\, g_t / s_t \quad\text{(otherwise)}
+        \theta_t &= \theta_{t-1} - \eta\, g_t / s_t \quad\text{(otherwise)}
 
     Where textbooks differ: the decay is usually written :math:`\rho = 0.9`
     (Hinton, Keras); torch's default ``alpha`` is 0.99. Texts often put
@@ -156,13 +157,13 @@ class Adadelta(Optimizer):
 
         g_t &\leftarrow g_t + \lambda \theta_{t-1} \\
         v_t &= \rho v_{t-1} + (1 - \rho) g_t^2 \\
-        \Delta\theta_t &= \frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}}\, g_t \\
-        u_t &= \rho u_{t-1} + (1 - \rho) \Delta\theta_t^2 \\
-        \theta_t &= \theta_{t-1} - \gamma\, \Delta\theta_t
+        s_t &= \frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}}\, g_t \\
+        u_t &= \rho u_{t-1} + (1 - \rho) s_t^2 \\
+        \theta_t &= \theta_{t-1} - \eta\, s_t
 
     Here :math:`\epsilon` sits *inside* the roots, as in the paper. Where texts
     differ: the paper has no learning rate (the ratio of RMS values gives the step
-    its units); torch multiplies by :math:`\gamma`, default 1.0, so the default
+    its units); torch multiplies by :math:`\eta`, default 1.0, so the default
     reproduces the paper. The paper's :math:`\epsilon` is :math:`10^{-6}` too but its
     :math:`\rho` in experiments is 0.95 (torch's default is 0.9).
 

@@ -70,7 +70,7 @@ class Optimizer:
     params : iterable of Parameter
         The parameters to update (``model.parameters()``).
     lr : float
-        The learning rate :math:`\\gamma`; a settable attribute, so that
+        The learning rate :math:`\\eta`; a settable attribute, so that
         schedules in :mod:`dlcourse.schedules` can change it between steps.
     maximize : bool
         Ascend instead of descend (use :math:`-g`), as torch's ``maximize=True``.

@@ -11,29 +11,29 @@ class SGD(Optimizer):
     r"""Gradient descent with optional momentum, dampening, Nesterov and weight decay.
 
     The update of ``torch.optim.SGD``, for gradient :math:`g_t`, learning rate
-    :math:`\gamma`, weight decay :math:`\lambda`, momentum :math:`\mu` and
-    dampening :math:`\tau`:
+    :math:`\eta`, weight decay :math:`\lambda`, momentum :math:`\mu`, dampening :math:`d`
+    and the momentum buffer :math:`m` (``state[i]["b"]``, torch's ``momentum_buffer``):
 
     .. math::
 
         g_t &\leftarrow g_t + \lambda \theta_{t-1} \\
-        b_1 &= g_1, \qquad b_t = \mu b_{t-1} + (1 - \tau) g_t \quad (t > 1) \\
-        g_t &\leftarrow g_t + \mu b_t \ \text{(Nesterov)} \quad\text{or}\quad g_t \leftarrow b_t \\
-        \theta_t &= \theta_{t-1} - \gamma g_t
+        m_1 &= g_1, \qquad m_t = \mu m_{t-1} + (1 - d) g_t \quad (t > 1) \\
+        g_t &\leftarrow g_t + \mu m_t \ \text{(Nesterov)} \quad\text{or}\quad g_t \leftarrow m_t \\
+        \theta_t &= \theta_{t-1} - \eta g_t
 
-    Without momentum (:math:`\mu = 0`) this is plain :math:`\theta \leftarrow \theta - \gamma g`.
+    Without momentum (:math:`\mu = 0`) this is plain :math:`\theta \leftarrow \theta - \eta g`.
 
     Where textbooks differ:
 
     * Many texts write momentum as a *velocity that already contains the learning
       rate*: :math:`v_t = \mu v_{t-1} - \eta g_t,\ \theta_t = \theta_{t-1} + v_t`.
       With a constant learning rate this is the same as torch's form
-      (:math:`v_t = -\gamma b_t`); when a schedule changes :math:`\gamma`, torch's
-      buffer :math:`b` is rescaled by the *new* rate while the velocity keeps the old.
-    * The first step sets :math:`b_1 = g_1` with no dampening.
+      (:math:`v_t = -\eta m_t`); when a schedule changes :math:`\eta`, torch's
+      buffer :math:`m` is rescaled by the *new* rate while the velocity keeps the old.
+    * The first step sets :math:`m_1 = g_1` with no dampening.
     * Nesterov momentum is usually written with the gradient at a look-ahead point
       :math:`\theta - \mu v`; torch (and this class) use the equivalent rewrite
-      :math:`g + \mu b_t` at the current point (Sutskever et al., 2013; Bengio et al., 2013).
+      :math:`g + \mu m_t` at the current point (Sutskever et al., 2013; Bengio et al., 2013).
     * ``weight_decay`` adds :math:`\lambda\theta` to the gradient (an L2 term
       :math:`\tfrac{\lambda}{2}\lVert\theta\rVert^2` in the loss); for SGD this is
       the same as decoupled weight decay (see :mod:`dlcourse.regularization`).
@@ -42,11 +42,11 @@ class SGD(Optimizer):
     ----------
     params : iterable of Parameter
     lr : float, default 1e-3
-        Learning rate :math:`\gamma` (torch's default).
+        Learning rate :math:`\eta` (torch's default).
     momentum : float, default 0
         Momentum factor :math:`\mu \ge 0`.
     dampening : float, default 0
-        Dampening :math:`\tau` for momentum.
+        Dampening :math:`d` for momentum.
     weight_decay : float, default 0
         L2 coefficient :math:`\lambda \ge 0`.
     nesterov : bool, default False
@@ -56,7 +56,7 @@ class SGD(Optimizer):
 
     Notes
     -----
-    State: ``state[i]["b"]``: the momentum buffer :math:`b_t` (only with momentum);
+    State: ``state[i]["b"]``: the momentum buffer :math:`m_t` (only with momentum);
     ``state[i]["t"]``: the number of updates of ``params[i]``.
     """
 
