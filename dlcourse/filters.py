@@ -116,17 +116,19 @@ def _grid(n: int, columns: int):
     return fig, list(axes.flat[:n])
 
 
-def _show(ax, array, title: str, cmap: str, symmetric: bool):
-    limit = float(np.max(np.abs(array))) or 1.0
+def _show(ax, array, title: str, cmap: str, symmetric: bool, limit: float | None = None):
+    if symmetric and limit is None:
+        limit = float(np.max(np.abs(array))) or 1.0
     kwargs = dict(vmin=-limit, vmax=limit) if symmetric else {}
-    ax.imshow(array, cmap=cmap, **kwargs)
+    image = ax.imshow(array, cmap=cmap, **kwargs)
     ax.set_title(title, fontsize=9)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)
+    return image
 
 
-def plot_feature_maps(image, filters=None, relu: bool = False, columns: int = 4, cmap: str = "gray"):
+def plot_feature_maps(image, filters=None, relu: bool = False, columns: int = 4, cmap: str = "gray_r"):
     """Plot an image (H, W) and its feature maps, one panel per filter (grey scale by default).
 
     Returns the matplotlib ``Figure``; the first panel is the input image.
@@ -157,6 +159,10 @@ def plot_filters(weights, channel: int | None = None, columns: int = 8, cmap: st
             w = w.mean(axis=1) if channel is None else w[:, channel]
         names, kernels = filter_bank(w)
     fig, axes = _grid(len(kernels), columns)
+    limit = max((float(np.max(np.abs(k))) for k in kernels), default=0.0) or 1.0
+    image = None
     for ax, name, kernel in zip(axes, names, kernels):
-        _show(ax, kernel, name, cmap, symmetric=True)
+        image = _show(ax, kernel, name, cmap, symmetric=True, limit=limit)
+    if image is not None:
+        fig.colorbar(image, ax=axes, shrink=0.8, label="weight")
     return fig

@@ -68,15 +68,21 @@ def test_filter_sums_and_errors():
 
 
 def test_plots_return_figures():
-    """Do plot_feature_maps and plot_filters draw one panel per map or filter?"""
+    """Do plot_feature_maps and plot_filters draw one panel per map or filter, the filters on one shared
+    colour scale symmetric about zero with a colour bar?"""
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig = filters.plot_feature_maps(np.eye(8))
     assert sum(ax.get_visible() for ax in fig.axes) == len(filters.FILTERS) + 1
-    fig2 = filters.plot_filters(Conv2D(2, 5, 3, seed=0))
-    assert sum(ax.get_visible() for ax in fig2.axes) == 5
+    layer = Conv2D(2, 5, 3, seed=0)
+    fig2 = filters.plot_filters(layer)
+    panels = [ax for ax in fig2.axes if ax.get_visible() and ax.images]
+    assert len(panels) == 5
+    limit = float(np.abs(layer.W.data.mean(axis=1)).max())
+    assert all(np.allclose(ax.images[0].get_clim(), (-limit, limit)) for ax in panels)
+    assert len(fig2.axes) == 6, "one colour bar beside the five panels"
     plt.close(fig)
     plt.close(fig2)
 

@@ -13,7 +13,7 @@ their own modules to this package; only this file holds the shared style.
 
 from __future__ import annotations
 
-__all__ = ["OKABE_ITO", "PALETTE", "CLASS_COLORS", "CLASS_MARKERS", "color", "use_style",
+__all__ = ["OKABE_ITO", "PALETTE", "CLASS_COLORS", "CLASS_MARKERS", "color", "use_style", "log_y",
            "new_figure", "close"]
 
 #: The eight Okabe-Ito colours by name.
@@ -116,6 +116,29 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, width: float | None = None,
     width = width if width is not None else min(3.2 * ncols, 10.0)
     height = height if height is not None else 2.9 * nrows
     return plt.subplots(nrows, ncols, figsize=(width, height), **kwargs)
+
+
+def log_y(ax) -> None:
+    """A logarithmic y-axis with few, readable labels. Call it after plotting.
+
+    Over less than a decade or two, matplotlib labels the minor ticks too (2x10^-1,
+    3x10^-1, ...) and they crowd; here a short range is labelled at 1, 2 and 5 times a power
+    of ten, written as plain numbers (0.2, 0.5, 1), and a long one at powers of ten only.
+    Minor ticks stay unlabelled marks.
+    """
+    import numpy as np
+    from matplotlib.ticker import FuncFormatter, LogFormatterSciNotation, LogLocator, NullFormatter
+
+    ax.set_yscale("log")
+    low, high = (abs(v) for v in ax.get_ylim())
+    decades = abs(np.log10(max(high, 1e-300) / max(low, 1e-300)))
+    if decades <= 2:
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=12))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    else:
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0,), numticks=8))
+        ax.yaxis.set_major_formatter(LogFormatterSciNotation(base=10))
+    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def close(fig=None) -> None:

@@ -146,7 +146,7 @@ def plot_images(images, labels=None, columns: int = 10, cmap: str = "gray_r", si
     return fig
 
 
-def plot_maps(maps, titles=None, columns: int = 8, cmap: str = "gray", size: float = 1.2):
+def plot_maps(maps, titles=None, columns: int = 8, cmap: str = "gray_r", size: float = 1.2):
     """Feature maps (C, H, W) of one image, one panel each.
 
     Parameters

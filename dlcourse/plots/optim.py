@@ -108,10 +108,12 @@ def plot_schedules(rates: dict, *, ax=None):
     if ax is None:
         _, ax = plt.subplots()
     for i, (name, lrs) in enumerate(rates.items()):
-        ax.step(np.arange(len(lrs)), lrs, where="post", color=PALETTE[i % len(PALETTE)], label=name)
+        ax.step(np.arange(len(lrs)), lrs, where="post", color=PALETTE[i % len(PALETTE)], label=name,
+                linestyle=LINESTYLES[i % len(LINESTYLES)])
     ax.set_xlabel("epoch")
     ax.set_ylabel("learning rate")
-    ax.legend()
+    # beside the axes: inside, any corner covers one of the curves
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False, borderaxespad=0.0)
     return ax
 
 
@@ -145,7 +147,9 @@ def plot_curves(histories: dict, key: str = "val_loss", *, ax=None, x: str = "ep
     ax.set_xlabel(x)
     ax.set_ylabel(key)
     if logy:
-        ax.set_yscale("log")
+        from . import log_y
+
+        log_y(ax)
     ax.legend()
     return ax
 
@@ -197,7 +201,9 @@ def plot_contours(surface, *, ax=None, levels: int = 25, resolution: int = 120):
                negative_linestyles="solid")
     minimum = getattr(surface, "minimum", None)
     if minimum is not None:
-        ax.plot(*np.asarray(minimum, dtype=float), "*", color=color("black"), markersize=10)
+        # white-edged and above every path, so that no path hides where the minimum is
+        ax.plot(*np.asarray(minimum, dtype=float), "*", color=color("black"), markersize=13,
+                markeredgecolor="white", markeredgewidth=1.0, zorder=10)
     (x0, x1), (y0, y1) = surface.box
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
@@ -262,16 +268,21 @@ def plot_trajectory_grid(runs: dict, *, ncols: int = 2):
     nrows = -(-len(runs) // ncols)
     fig, axes = new_figure(nrows, ncols, width=10, height=4.0 * nrows)
     axes = np.atleast_1d(axes).ravel()
-    for k, (ax, (title, (surface, paths))) in enumerate(zip(axes, runs.items())):
-        plot_trajectories(surface, paths, ax=ax, legend=(k == 0))
+    drawn = None
+    for ax, (title, (surface, paths)) in zip(axes, runs.items()):
+        drawn = plot_trajectories(surface, paths, ax=ax, legend=False)
         ax.set_title(title)
     for ax in axes[len(runs):]:
         ax.set_visible(False)
+    if drawn is not None and drawn["lines"]:
+        # one legend for all panels, below them, where it covers no path
+        fig.legend(list(drawn["lines"].values()), list(drawn["lines"]), loc="outside lower center",
+                   ncol=min(4, len(drawn["lines"])), fontsize=9, frameon=False)
     return fig
 
 
 def race_animation(surface, paths: dict, *, alt: str | None = None, max_frames: int = 16,
-                   interval: int = 250, title: str = "", size=(5.0, 3.8), dpi: int = 56):
+                   interval: int = 250, title: str = "", size=(7.0, 4.2), dpi: int = 64):
     """The optimizer race: every path grows step by step over the contours.
 
     Parameters
@@ -302,7 +313,10 @@ def race_animation(surface, paths: dict, *, alt: str | None = None, max_frames: 
     from .animation import animate
 
     fig, ax = plt.subplots(figsize=size)
-    drawn = plot_trajectories(surface, paths, ax=ax, upto=1, levels=15, resolution=70)
+    drawn = plot_trajectories(surface, paths, ax=ax, upto=1, levels=15, resolution=70, legend=False)
+    # the legend sits beside the plot in a readable size, not over the paths
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9, frameon=False, borderaxespad=0.0)
+    fig.subplots_adjust(right=0.7)
     arrays = {name: np.asarray(p, dtype=float) for name, p in paths.items()}
     steps = max(len(p) for p in arrays.values())
 
