@@ -72,11 +72,10 @@ TAUGHT: dict[str, int] = {
     "dlcourse.callbacks": 8,
     "dlcourse.layers.Dropout": 8,
     "dlcourse.layers.BatchNorm": 8,
-    # chapter 9: convolutional (and a glimpse of recurrent) networks
+    # chapter 9: convolutional networks
     "dlcourse.filters": 9,
     "dlcourse.models": 9,
     "dlcourse.torch_models": 9,
-    "dlcourse.rnn": 9,
     "dlcourse.layers.Conv2D": 9,
     "dlcourse.layers.MaxPool2D": 9,
     "dlcourse.layers.AvgPool2D": 9,
@@ -84,6 +83,13 @@ TAUGHT: dict[str, int] = {
     "dlcourse.layers.conv": 9,
     "dlcourse.layers.pool": 9,
     "dlcourse.layers._conv_kernels": 9,
+    # chapter 10: colour images, augmentation, residual connections
+    "dlcourse.image_models": 10,
+    "dlcourse.layers.Residual": 10,
+    "dlcourse.layers.residual": 10,
+    # chapter 11: sequences and attention
+    "dlcourse.rnn": 11,
+    "dlcourse.attention": 11,
 }
 
 #: Losses named as strings (``loss="..."``, ``losses.get("...")``) -> the chapter that teaches them.

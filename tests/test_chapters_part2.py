@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = ("06_losses", "07_optimizers", "08_regularisation", "09_cnn")
+CHAPTERS = ("06_losses", "07_optimizers", "08_regularisation", "09_cnn", "10_images", "11_sequences")
 ASSIGNMENTS = {"06_losses": "ex04_losses", "07_optimizers": "ex05_optimizers", "08_regularisation": "ex07_training",
-               "09_cnn": "ex06_cnn"}
+               "09_cnn": "ex06_cnn", "10_images": "ex06_cnn", "11_sequences": "ex07_training"}
 #: Each chapter's budget from the issue (seconds of notebook execution).
 MAX_EXECUTION_SECONDS = 40.0
 #: Glued floats went through ``repr`` and back: exact up to the last bit.
@@ -42,6 +42,9 @@ API_PAGES = {
     "regularization": ["dlcourse.regularization"], "filters": ["dlcourse.filters"],
     "models": ["dlcourse.models", "dlcourse.torch_models"], "rnn": ["dlcourse.rnn"],
     "xcheck": ["dlcourse.xcheck.core"],
+    "images": ["dlcourse.data.images", "dlcourse.data.augment"],
+    "image_models": ["dlcourse.image_models", "dlcourse.layers.residual"],
+    "attention": ["dlcourse.attention"],
 }
 
 

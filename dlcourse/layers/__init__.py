@@ -27,3 +27,8 @@ from .flatten import Flatten  # noqa: E402
 from .pool import AvgPool2D, MaxPool2D  # noqa: E402
 
 __all__ += ["Conv2D", "MaxPool2D", "AvgPool2D", "Flatten"]
+
+# Skip connections: out = x + f(x).
+from .residual import Residual  # noqa: E402
+
+__all__ += ["Residual"]
