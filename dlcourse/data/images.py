@@ -323,6 +323,9 @@ def _resize_axis(x: np.ndarray, out: int, axis: int) -> np.ndarray:
 def bilinear_resize(X, size) -> np.ndarray:
     """Resize images ``(..., H, W)`` to ``(..., H_out, W_out)`` bilinearly (PyTorch's align_corners=False).
 
+    Without anti-aliasing, strong downsampling (more than a factor of two) skips pixels,
+    as PyTorch's ``antialias=False`` does.
+
     Parameters
     ----------
     X : ndarray, shape (..., H, W)
@@ -330,8 +333,9 @@ def bilinear_resize(X, size) -> np.ndarray:
     size : (int, int)
         ``(H_out, W_out)``.
 
-    Without anti-aliasing, strong downsampling (more than a factor of two) skips pixels,
-    as PyTorch's ``antialias=False`` does.
+    Returns
+    -------
+    ndarray, shape (..., H_out, W_out)
     """
     X = np.asarray(X)
     if X.ndim < 2 or min(X.shape[-2:]) < 1:

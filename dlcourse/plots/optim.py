@@ -316,7 +316,6 @@ def race_animation(surface, paths: dict, *, alt: str | None = None, max_frames: 
     drawn = plot_trajectories(surface, paths, ax=ax, upto=1, levels=15, resolution=70, legend=False)
     # the legend sits beside the plot in a readable size, not over the paths
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9, frameon=False, borderaxespad=0.0)
-    fig.subplots_adjust(right=0.7)
     arrays = {name: np.asarray(p, dtype=float) for name, p in paths.items()}
     steps = max(len(p) for p in arrays.values())
 
