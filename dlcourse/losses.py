@@ -18,6 +18,8 @@ out of range) raises ``ValueError`` naming what was received and what was expect
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._checks import as_float_array, check_same_shape
@@ -410,6 +412,43 @@ class CrossEntropyWithLogits(Loss):
             t = np.eye(z.shape[-1], dtype=z.dtype)[t]
             return (s - t) / _check_rows(z)
         return (s * np.sum(t, axis=-1, keepdims=True) - t) / _check_rows(z)
+
+    def _fit_step(self, labels, z):
+        """One training step's ``(value, gradient, correct)`` in one pass, or None.
+
+        For :func:`dlcourse.train.train`, which has checked the targets once for the whole
+        call (integer labels in ``0..K-1``, :func:`dlcourse.train.check_targets`), so nothing
+        is validated again here. Bit for bit the same numbers as ``self(labels, z)``,
+        ``self.gradient(labels, z)`` and the argmax count, from one max, one exp and one row
+        sum. None (the caller then takes that general path) for probability rows, for a
+        batch whose shapes do not match, and for a row without a finite maximum (NaN or
+        infinite logits), whose bookkeeping only the general path does.
+        """
+        if labels.ndim != 1 or z.ndim != 2 or labels.shape[0] != z.shape[0]:
+            return None
+        # np.maximum.reduce is z.max(axis=1, ...) without the Python wrapper (the same numbers).
+        m = _max_reduce(z, axis=1, keepdims=True)
+        if not math.isfinite(_sum_reduce(m, axis=None)):
+            return None
+        n = z.shape[0]
+        rows = _ROWS.get(n)
+        if rows is None:
+            rows = _ROWS[n] = np.arange(n)
+            rows.flags.writeable = False
+        shifted = z - m
+        e = np.exp(shifted)
+        sums = _sum_reduce(e, axis=1, keepdims=True)
+        # -sum(log_softmax(z)[n, y_n]) / N, term by term as __call__ computes it
+        value = float(-_sum_reduce(shifted[rows, labels] - np.log(sums)[:, 0]) / n)
+        e /= sums  # the softmax s; then (s - onehot) / N in place
+        e[rows, labels] -= 1
+        e /= n
+        return value, e, int(np.count_nonzero(z.argmax(axis=1) == labels))
+
+
+_max_reduce, _sum_reduce = np.maximum.reduce, np.add.reduce
+#: ``np.arange(n)`` by batch size, for the fancy indexing of :meth:`CrossEntropyWithLogits._fit_step`.
+_ROWS: dict[int, np.ndarray] = {}
 
 
 class KLDivergence(_ProbabilityRows):

@@ -12,7 +12,10 @@ shuffles the rows once, then per mini-batch
 
 and after the epoch it validates, calls the callbacks and steps the scheduler. It
 uses only public methods: ``forward``, ``backward``, ``output_shape`` of the network,
-calling the loss and ``loss.gradient``, ``optimizer.step()``.
+calling the loss and ``loss.gradient``, ``optimizer.step()``. (One shortcut: for the
+cross-entropy from logits, step 2 is one fused pass over the batch, ``loss._fit_step``,
+with bit for bit the same value and gradient. Every check of ``X`` and ``y`` runs once,
+before the first step, not per batch.)
 
 One step happens before the loop (:func:`fold_output_layer`): a network that ends in a
 ``Softmax`` layer trained with (sparse) categorical cross-entropy is trained as the
@@ -121,19 +124,32 @@ def train(model, loss, optimizer, X, y, *, epochs: int = 10, batch_size: int | N
 
 
 def _one_epoch(network, loss, optimizer, X, y, batch_size: int, order) -> dict:
-    """One pass over the rows (in ``order`` when given): ``{"loss": mean, "accuracy": ...}``."""
+    """One pass over the rows (in ``order`` when given): ``{"loss": mean, "accuracy": ...}``.
+
+    Everything about ``X`` and ``y`` was checked once, before the first epoch, so a step
+    is only the arithmetic: the rows are permuted once per epoch (one copy) and the
+    batches are slices of that copy. A loss with a ``_fit_step(y, out)`` method (the
+    cross-entropy from logits) gives value, gradient and correct count from one pass over
+    the batch; any other loss object is called as ``loss(y, out)`` and ``loss.gradient(y, out)``.
+    """
     if order is not None:
         X, y = X[order], y[order]
     n = X.shape[0]
     total, correct = 0.0, 0
+    forward, backward, step = network.forward, network.backward, optimizer.step
+    fused = getattr(loss, "_fit_step", None)
     for start in range(0, n, batch_size):
         xb, yb = X[start:start + batch_size], y[start:start + batch_size]
-        out = network.forward(xb, training=True)
-        value = float(loss(yb, out))
-        network.backward(loss.gradient(yb, out), need_dx=False)
-        optimizer.step()
+        out = forward(xb, training=True)
+        result = None if fused is None else fused(yb, out)
+        if result is None:
+            value, dout, right = float(loss(yb, out)), loss.gradient(yb, out), count_correct(loss, yb, out)
+        else:
+            value, dout, right = result
+        backward(dout, need_dx=False)
+        step()
         total += value * xb.shape[0]
-        correct += count_correct(loss, yb, out)
+        correct += right
     logs = {"loss": total / max(n, 1)}
     if task_of(loss) is not None:
         logs["accuracy"] = correct / max(n, 1)

@@ -378,3 +378,53 @@ def test_every_layer_has_one_backward_signature(layer, rng):
         rng.normal(size=(4, 3))
     out = layer.forward(x, training=True)
     assert layer.backward(np.ones_like(out), need_dx=True).shape == x.shape
+
+
+class _GeneralCrossEntropy(losses.CrossEntropyWithLogits):
+    """The same loss without the training loop's one-pass shortcut."""
+
+    _fit_step = None
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_one_pass_cross_entropy_step_is_bit_for_bit_the_general_path(dtype, rng):
+    """Do value, gradient and correct count of ``_fit_step`` equal loss(), loss.gradient() and the argmax count exactly?"""
+    loss = losses.cross_entropy_with_logits
+    z = (3 * rng.normal(size=(33, 7))).astype(dtype)
+    z[4] = z[4, 0]  # a row of ties: the argmax takes the first
+    labels = rng.integers(0, 7, size=33).astype(np.intp)
+    value, grad, correct = loss._fit_step(labels, z)
+    assert value == loss(labels, z)
+    want = loss.gradient(labels, z)
+    assert grad.dtype == want.dtype == dtype
+    np.testing.assert_array_equal(grad, want)
+    assert correct == train.count_correct(loss, labels, z)
+    bad = z.copy()
+    bad[2, 1] = np.inf
+    assert loss._fit_step(labels, bad) is None  # NaN/inf logits: the general path
+    assert loss._fit_step(np.eye(7)[labels], z) is None  # probability rows: the general path
+
+
+def test_fit_with_the_one_pass_step_gives_the_general_weights_and_history(rng):
+    """Does training with the shortcut give exactly the general path's weights, history and warnings, also diverging?"""
+    import warnings
+
+    from dlcourse import optim
+
+    X, y = rng.normal(size=(50, 4)), rng.integers(0, 3, size=50)
+    for lr in (0.1, 1e200):  # 1e200 overflows to inf/NaN logits, which the shortcut hands to the general path
+        runs = []
+        for loss in (losses.cross_entropy_with_logits, _GeneralCrossEntropy()):
+            net = Sequential([L.Dense(4, 8, seed=4), L.ReLU(), L.Dense(8, 3, seed=5)])
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                history = train.train(net, loss, optim.SGD(list(net.parameters()), lr=lr), X, y,
+                                      epochs=3, batch_size=8, seed=2, progress=False)
+            runs.append((history, [p.data for p in net.parameters()], sorted(str(w.message) for w in caught)))
+        (ha, wa, ca), (hb, wb, cb) = runs
+        np.testing.assert_array_equal(ha.loss, hb.loss)
+        assert ha.accuracy == hb.accuracy
+        assert ca == cb
+        for p, q in zip(wa, wb):
+            np.testing.assert_array_equal(p, q)
+    assert not np.all(np.isfinite(ha.loss))  # the second run did diverge

@@ -57,24 +57,34 @@ class Activation(Layer):
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
         """Apply the function; shape ``(N, ...)`` in and out."""
-        z = as_float_array(x, "x")
-        a = self.fn(z)
-        self._cache = ActivationCache(z, a)
+        z = x if type(x) is np.ndarray and x.dtype.kind == "f" else as_float_array(x, "x")
+        fn = self.fn
+        if type(fn).__call__ is _PLAIN_CALL:  # fn(z) without checking z again
+            a = np.asarray(fn._forward(z))
+        else:
+            a = fn(z)
+        self._cache = tuple.__new__(ActivationCache, (z, a))  # ActivationCache(z, a), without its Python __new__
         return a
 
     def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray:
         """Return :math:`\\partial L/\\partial z` (shape of the input); nothing is learned."""
-        check_forward_called(self._cache, self)
-        z = self._cache.z
+        cache = self._cache
+        if cache is None:
+            check_forward_called(cache, self)
+        z = cache.z
         if dout.shape != z.shape:
             raise ValueError(f"dout must have the shape of the layer's output {z.shape}; got {dout.shape}")
-        return self.fn.vjp_from_output(z, self._cache.a, dout)
+        return self.fn.vjp_from_output(z, cache.a, dout)
 
     def __repr__(self) -> str:
         if type(self) is Activation:
             return f"Activation({self.fn.name!r})"
         return repr(self.fn)
 
+
+#: ``ActivationFunction.__call__``: for a function that keeps it, the layer (whose input is
+#: already a float array) calls ``fn._forward`` directly, as that method would.
+_PLAIN_CALL = _act.ActivationFunction.__call__
 
 #: The generated layer classes by activation name (``"relu"`` -> ``ReLU``).
 LAYER_CLASSES: dict[str, type] = {}

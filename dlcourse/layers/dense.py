@@ -51,7 +51,7 @@ def dense_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> tuple[n
     out = x @ w
     if b is not None:
         out += b
-    return out, DenseCache(x, w)
+    return out, _new_cache(DenseCache, (x, w))  # DenseCache(x, w), without its Python __new__
 
 
 def dense_backward(dout: np.ndarray, cache: DenseCache, need_dx: bool = True):
@@ -71,10 +71,14 @@ def dense_backward(dout: np.ndarray, cache: DenseCache, need_dx: bool = True):
     dw : ndarray, shape (D, K)
     db : ndarray, shape (K,)
     """
-    dw = cache.x.T @ dout
-    db = dout.sum(axis=0)
-    dx = dout @ cache.w.T if need_dx else None
+    x, w = cache
+    dw = x.T @ dout
+    db = _sum_reduce(dout, axis=0)  # dout.sum(axis=0) without the method's Python wrapper
+    dx = dout @ w.T if need_dx else None
     return dx, dw, db
+
+
+_new_cache, _sum_reduce = tuple.__new__, np.add.reduce
 
 
 class Dense(Layer):
@@ -123,7 +127,8 @@ class Dense(Layer):
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
         """``(N, D) -> (N, K)``; caches ``x`` for the backward pass."""
-        x = as_float_array(x, "x")
+        if type(x) is not np.ndarray or x.dtype.kind != "f":  # the common case skips the call
+            x = as_float_array(x, "x")
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(
                 f"x must have shape (N, {self.in_features}) for Dense({self.in_features}, "
@@ -134,8 +139,10 @@ class Dense(Layer):
 
     def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
         """Fill ``W.grad`` (D, K) and ``b.grad`` (K,); return ``dx`` (N, D)."""
-        check_forward_called(self._cache, self)
-        dx, dw, db = dense_backward(dout, self._cache, need_dx)
+        cache = self._cache
+        if cache is None:
+            check_forward_called(cache, self)
+        dx, dw, db = dense_backward(dout, cache, need_dx)
         self.W.grad = dw
         if self.b is not None:
             self.b.grad = db

@@ -101,15 +101,21 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter that has a gradient; skip those whose ``.grad`` is None."""
+        maximize = self.maximize
         for i, (p, state) in enumerate(zip(self.params, self.state)):
-            if p.grad is None:
+            g = p.grad
+            if g is None:
                 continue
-            g = self._gradient(p, i)
+            theta = p.data
+            if type(g) is not np.ndarray or g.shape != theta.shape or g.dtype != theta.dtype:
+                g = self._gradient(p, i)  # converts, or raises naming the parameter
+            elif maximize:
+                g = -g
             if not state:
                 state["t"] = 0
                 state.update(self._init_state(p.data))
             state["t"] += 1
-            self._update(p.data, g, state)
+            self._update(theta, g, state)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients: ``None`` by default (as torch), zeros if ``set_to_none=False``."""

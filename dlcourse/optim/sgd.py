@@ -88,4 +88,4 @@ class SGD(Optimizer):
                 b *= self.momentum
                 b += (1.0 - self.dampening) * g
             g = g + self.momentum * b if self.nesterov else b
-        theta -= self.lr * g
+        theta -= self._lr * g
