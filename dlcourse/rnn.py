@@ -166,6 +166,14 @@ def rnn_backward(dh, cache: RNNCache) -> RNNGrads:
     return RNNGrads(dx, carry, dW_xh, dW_hh, db)
 
 
+def _last_state_gradient(h: np.ndarray, dh_last) -> np.ndarray:
+    """The gradient reaching the last hidden state ``h[:, -1]``: ``dh_last``, or ones; shape-checked."""
+    grad = np.ones_like(h[:, -1]) if dh_last is None else as_float_array(dh_last, "dh_last")
+    if grad.shape != h[:, -1].shape:
+        raise ValueError(f"dh_last must have shape {h[:, -1].shape}; got {grad.shape}")
+    return grad
+
+
 def gradient_norms_through_time(cache: RNNCache, dh_last=None) -> np.ndarray:
     r"""How much of a gradient at the last step survives back to each earlier step.
 
@@ -188,9 +196,7 @@ def gradient_norms_through_time(cache: RNNCache, dh_last=None) -> np.ndarray:
         ``norms[-1]`` is the norm of ``dh_last``.
     """
     h = cache.h
-    grad = np.ones_like(h[:, -1]) if dh_last is None else as_float_array(dh_last, "dh_last")
-    if grad.shape != h[:, -1].shape:
-        raise ValueError(f"dh_last must have shape {h[:, -1].shape}; got {grad.shape}")
+    grad = _last_state_gradient(h, dh_last)
     norms = np.empty(h.shape[1])
     for t in reversed(range(h.shape[1])):
         norms[t] = np.linalg.norm(grad)
@@ -535,9 +541,7 @@ def gru_gradient_norms_through_time(cache: GRUCache, dh_last=None) -> np.ndarray
         ``norms[-1]`` is the norm of ``dh_last``.
     """
     h = cache.h
-    grad = np.ones_like(h[:, -1]) if dh_last is None else as_float_array(dh_last, "dh_last")
-    if grad.shape != h[:, -1].shape:
-        raise ValueError(f"dh_last must have shape {h[:, -1].shape}; got {grad.shape}")
+    grad = _last_state_gradient(h, dh_last)
     norms = np.empty(h.shape[1])
     for t in reversed(range(h.shape[1])):
         norms[t] = np.linalg.norm(grad)
