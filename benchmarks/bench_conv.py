@@ -1,6 +1,6 @@
 """Time dlcourse's convolution against PyTorch on the CPU (a script, not a test).
 
-    .venv/bin/python benchmarks/bench_conv.py [--repeats 30] [--markdown table.md]
+    .venv/bin/python benchmarks/bench_conv.py [--repeats 30] [--markdown table.md] [--only f32]
 
 Everything runs in one process, with the same dtype on both sides, and reports the
 median of many repetitions. torch.set_num_threads is set to the number of cores NumPy's
@@ -101,22 +101,27 @@ def _conv_pair(torch, x, w, b, stride, pad, dout):
     return ours, theirs
 
 
-def bench_conv(torch, repeats: int) -> list[tuple]:
+def bench_conv(torch, repeats: int, only: str = "all") -> list[tuple]:
+    """The conv rows; ``only="f32"`` keeps the F32_SHAPES rows, ``"f64"`` the float64 SHAPES rows."""
     rows, rng = [], np.random.default_rng(0)
     for name, xs, ws, pad, dtypes in SHAPES:
         for dtype in dtypes:
+            if only == "f32" or (only == "f64" and dtype != np.float64):
+                continue
             x, w, b = (rng.standard_normal(s).astype(dtype) for s in (xs, ws, ws[:1]))
             dout = rng.standard_normal(conv2d_forward(x, w, b, 1, pad)[0].shape).astype(dtype)
             ours, theirs = _conv_pair(torch, x, w, b, 1, pad, dout)
             warm_up(ours, theirs)
             rows.append((f"conv fwd+bwd {name}", np.dtype(dtype).name, "dlcourse vs torch",
                          median_time(ours, repeats), median_time(theirs, repeats)))
-    for name, xs, ws, stride, pad in F32_SHAPES:
+    for name, xs, ws, stride, pad in F32_SHAPES if only != "f64" else ():
         x, w, b = (rng.standard_normal(s).astype(np.float32) for s in (xs, ws, ws[:1]))
         dout = rng.standard_normal(conv2d_forward(x, w, b, stride, pad)[0].shape).astype(np.float32)
         ours, theirs = _conv_pair(torch, x, w, b, stride, pad, dout)
         rows.append((f"conv fwd+bwd {name}", "float32", "dlcourse vs torch",
                      *paired_medians(ours, theirs, repeats), F32_TARGET))
+    if only != "all":
+        return rows
     name, xs, ws, pad, _ = SHAPES[1]
     x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[:1])
     dout = rng.standard_normal(conv2d_forward(x, w, b, 1, pad)[0].shape)
@@ -174,6 +179,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--markdown", type=Path, help="also write the table here")
+    parser.add_argument("--only", choices=("all", "f32", "f64"), default="all",
+                        help="f32: only the float32 conv rows of issue 23 (F32_SHAPES); f64: only the "
+                             "float64 rows of SHAPES; all (default): every conv, pool and epoch row")
     args = parser.parse_args(argv)
     import torch
 
@@ -181,8 +189,11 @@ def main(argv=None) -> int:
     header = (f"cores: os.cpu_count()={os.cpu_count()}, NumPy BLAS threads={threads()}, "
               f"torch.get_num_threads()={torch.get_num_threads()}; numpy {np.__version__}, "
               f"torch {torch.__version__}; median of {args.repeats} runs")
-    rows = bench_conv(torch, args.repeats) + bench_pool(torch, args.repeats)
-    rows += bench_epoch(torch, max(3, args.repeats // 5))
+    if args.only == "all":
+        rows = bench_conv(torch, args.repeats) + bench_pool(torch, args.repeats)
+        rows += bench_epoch(torch, max(3, args.repeats // 5))
+    else:
+        rows = bench_conv(torch, args.repeats, args.only)
     lines = [header, "", "| case | dtype | compared | first (ms) | second (ms) | ratio |",
              "| --- | --- | --- | ---: | ---: | ---: |"]
     for case, dtype, what, a, b, *_ in rows:

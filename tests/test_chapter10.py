@@ -49,10 +49,10 @@ def test_glued_augmentation_supports_the_prose(executed_notebooks):
     assert g["aug_chosen"] == 1
     assert abs(g["image_test_accuracy"] - g["aug_val_acc"]) < 6                   # "close to its validation accuracy"
     alt = _alt("augmentation_curves_figure")
-    assert "climbs to about 2.5" in alt and abs(g["noaug_val_loss"] - 2.5) < 0.3
+    assert "climbs to about 2.2" in alt and abs(g["noaug_val_loss"] - 2.2) < 0.3
     assert "falls to about 0.4" in alt and abs(g["aug_val_loss"] - 0.4) < 0.15
-    assert "ends near 0.8" in alt and abs(g["aug_val_acc"] / 100 - 0.8) < 0.06
-    assert "the other near 0.55" in alt and abs(g["noaug_val_acc"] / 100 - 0.55) < 0.06
+    assert "climbs past 0.8 by the last epochs" in alt and g["aug_val_acc"] / 100 > 0.8
+    assert "the other levels off near 0.55" in alt and abs(g["noaug_val_acc"] / 100 - 0.55) < 0.06
 
 
 @pytest.mark.book

@@ -347,3 +347,34 @@ def test_x_padded_holds_the_padded_input(rng):
     x = rng.standard_normal((3, 2, 5, 4))
     _, cache = conv2d_forward(x, rng.standard_normal((4, 2, 3, 3)), None, 1, (1, 2))
     np.testing.assert_array_equal(cache.x_padded, np.pad(x, ((0, 0), (0, 0), (1, 1), (2, 2))))
+
+
+@pytest.mark.parametrize("block_bytes", [1, 20_000, None])
+@pytest.mark.parametrize("x_shape, f, kernel, stride, padding", [
+    ((7, 3, 9, 10), 6, (3, 3), 1, 1),  # "same" padding, F > C: dw reads dx's padded delta (width taps on the product)
+    ((7, 6, 9, 10), 3, (3, 3), 1, 1),  # "same" padding, F < C: dx copies the width taps, dw still shares the delta
+    ((5, 2, 8, 9), 4, (1, 3), 1, (0, 1)), ((5, 2, 8, 9), 4, (5, 3), 1, (2, 1)),  # a 1-row kernel, non-square
+    ((7, 3, 9, 10), 6, (3, 3), 1, 2),  # not "same": dw copies dout itself
+    ((7, 3, 11, 12), 6, (3, 3), 2, 1), ((7, 3, 11, 12), 5, (5, 5), 2, 2),  # stride 2: every phase in one product
+    ((5, 2, 10, 11), 4, (3, 2), 3, 1), ((5, 2, 10, 11), 4, (3, 5), (2, 3), (1, 2))])  # stride 3: phases without taps
+def test_shared_delta_and_phase_products_equal_naive(block_bytes, x_shape, f, kernel, stride, padding, monkeypatch):
+    """Do dw from dx's padded delta and dx with all stride phases in one product match the loops, blocks of any size?"""
+    from dlcourse.layers import _conv_kernels
+
+    if block_bytes is not None:  # 1: one image per block; 20 kB: a few, N not a multiple of the block
+        monkeypatch.setattr(_conv_kernels, "BLOCK_BYTES", block_bytes)
+    rng = np.random.default_rng(sum(x_shape) + f)
+    x, w, b = rng.standard_normal(x_shape), rng.standard_normal((f, x_shape[1]) + kernel), rng.standard_normal(f)
+    out, cache = conv2d_forward(x, w, b, stride, padding)
+    out_slow, cache_slow = conv2d_forward_naive(x, w, b, stride, padding)
+    dout = rng.standard_normal(out.shape)
+    want = conv2d_backward_naive(dout, cache_slow)
+    for c in (cache, cache_slow):
+        for name, got, expected in zip(("dx", "dw", "db"), conv2d_backward(dout, c), want):
+            np.testing.assert_allclose(got, expected, **EXACT, err_msg=name)
+    np.testing.assert_allclose(conv2d_backward(dout, cache, need_dx=False)[1], want[1], **EXACT)
+    # float32 end to end, relative 1e-5 of the float64 reference
+    _, cache32 = conv2d_forward(*(a.astype(np.float32) for a in (x, w, b)), stride, padding)
+    for name, got, expected in zip(("dx", "dw", "db"), conv2d_backward(dout.astype(np.float32), cache32), want):
+        assert got.dtype == np.float32, name
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5 * float(np.abs(expected).max()), err_msg=name)

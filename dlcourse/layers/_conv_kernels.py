@@ -29,6 +29,12 @@ over the taps for which both divisions are exact. Split by the stride phase
 :math:`(y \bmod S_H, x \bmod S_W)` it is, for each phase, a stride-1 correlation of the
 zero-padded :math:`\delta` with that phase's flipped taps, which the forward routine
 :func:`_correlate` computes; only pixels inside the image (not the padding) are computed.
+With a stride, all the phases go through one correlation (output channels ``(phase, c)``, each
+phase's taps padded with zeros to ``ceil(K_H / S_H) x ceil(K_W / S_W)``): one larger product
+instead of :math:`S_H S_W` small ones, then one strided copy per phase into ``dx``. At stride 1
+with "same" padding the padded :math:`\delta` that the dx pass copies has exactly the columns
+``(n, j)`` of ``z``, shifted, so :math:`\partial W` is computed in the same block loop from it
+(:class:`_WeightGradient`) instead of from a second copy of ``dout``.
 There the input has :math:`F` channels and the output :math:`C`; when :math:`F > C` the
 width taps are applied to the product instead of copied into ``z``: the product has
 :math:`K_W C` rows, and row block :math:`v` is added :math:`v` columns further on.
@@ -130,13 +136,14 @@ def _blocks(n: int, block: int, make):
         yield n0, stacks[nb]
 
 
-def _correlate(src, top, left, w, stride, out, bias=None) -> None:
+def _correlate(src, top, left, w, stride, out, bias=None, each_block=None) -> None:
     """``out[n, f, i, j] = bias[f] + sum w[f, c, u, v] * S[n, c, i * SH + u, j * SW + v]``.
 
     ``S`` is ``src`` (N, C, h, w) placed at (``top``, ``left``) on zeros (see :class:`_RowStack`);
     ``out`` (N, F, H_out, W_out) may be any writeable view. The ``KW`` width taps are copied into
     the stack (``C KW`` rows), or, at stride 1 with fewer output than input channels (``dx``),
     applied to the product instead: ``KW`` products of ``F`` rows each, added ``v`` columns apart.
+    ``each_block(n0, stack)``, if given, is called after each block's product, while the stack holds it.
     """
     n, n_out, h_out, w_out = out.shape
     n_in, kernel = w.shape[1], w.shape[2:]
@@ -156,6 +163,8 @@ def _correlate(src, top, left, w, stride, out, bias=None) -> None:
     bias = None if bias is None else bias.reshape(n_out, 1, 1)
     for n0, (stack, prod) in _blocks(n, block, make):
         np.matmul(w_mat, stack.fill(src, n0), out=prod)  # (H_out, F [x KW], nb * Wq): output row i of every image
+        if each_block is not None:
+            each_block(n0, stack)
         rows_out = prod[:, :n_out]
         for v in range(1, 1 if width_taps else kernel[1]):  # output (n, j) adds tap v's product at (n, j + v)
             rows_out[:, :, :stack.m - v] += prod[:, v * n_out:(v + 1) * n_out, v:]
@@ -178,49 +187,126 @@ def backward(xp, w, stride, padding, dout, need_dx: bool):
     """-> ``dx`` (N, C, H, W) or ``None``, ``dw`` (F, C, KH, KW), ``db`` (F,); ``dout`` already checked."""
     dtype = dout.dtype
     xp, w = xp.astype(dtype, copy=False), w.astype(dtype, copy=False)
-    dx = _input_gradient(xp.shape, w, stride, padding, dout) if need_dx else None
-    return dx, _weight_gradient(xp, w.shape, stride, dout), dout.sum(axis=(0, 2, 3))
+    db = dout.sum(axis=0).reshape(dout.shape[1], -1).sum(axis=1)  # faster than one sum over axes (0, 2, 3)
+    grad = _WeightGradient(xp, w.shape, stride, dout)
+    if need_dx and _shares_delta(w.shape, stride, padding):
+        dx = _input_gradient(xp.shape, w, stride, padding, dout, grad)  # dw from dx's padded delta, block by block
+    else:
+        dx = _input_gradient(xp.shape, w, stride, padding, dout) if need_dx else None
+        grad.run()
+    return dx, grad.result(), db
+
+
+def _shares_delta(w_shape, stride, padding) -> bool:
+    """Can dw read its delta from the dx pass's padded delta? Stride 1 and "same" padding: the same columns."""
+    kh, kw = w_shape[2:]
+    return tuple(stride) == (1, 1) and (kh, kw) != (1, 1) and (2 * padding[0], 2 * padding[1]) == (kh - 1, kw - 1)
+
+
+class _WeightGradient:
+    r""":math:`\partial W[f, (u, v, c)] = \sum_i \delta_i[f, (n, j)]\, z[iS_H + u, v, c, (n, j)]`, block by block.
+
+    :meth:`add` takes one block's delta rows, either from :meth:`run` (a copy of ``dout``) or
+    from the dx pass, whose padded delta holds the same columns (:func:`_shares_delta`).
+    """
+
+    def __init__(self, xp, w_shape, stride, dout):
+        self.xp, self.dout, self.stride, self.w_shape = xp, dout, stride, w_shape
+        f, c, kh, kw = w_shape
+        self.out_hw = dout.shape[2:]
+        self.rows = (self.out_hw[0] - 1) * stride[0] + kh
+        self.stacks = {}
+        # one partial sum per output row, transposed: z_i @ delta_i^T runs faster in OpenBLAS than delta_i @ z_i^T
+        self.acc = np.zeros((self.out_hw[0], kh * kw * c, f), dout.dtype)
+        self.prod = np.empty_like(self.acc)
+
+    def stack(self, nb) -> _RowStack:
+        if nb not in self.stacks:
+            self.stacks[nb] = _RowStack(self.xp.shape, 0, 0, self.rows, self.w_shape[2:], self.stride, self.out_hw,
+                                        nb, self.acc.dtype)
+        return self.stacks[nb]
+
+    def add(self, n0: int, nb: int, delta) -> None:
+        """Add images ``n0 : n0 + nb``; ``delta`` (H_out, F, k) holds the stack's first ``k`` columns ``(n, j)``.
+
+        Its columns ``j >= W_out`` must be zero (they pair with the stack's dropped columns).
+        """
+        cols = self.stack(nb).fill(self.xp, n0)[:, :, :delta.shape[2]]
+        np.matmul(cols, delta.transpose(0, 2, 1), out=self.prod)
+        self.acc += self.prod
+
+    def run(self) -> None:
+        """All the blocks, each delta a copy of ``dout`` with zero columns ``j >= W_out``."""
+        n, f = self.dout.shape[:2]
+        (h_out, w_out), (kh, kw) = self.out_hw, self.w_shape[2:]
+        block = _block_size(n, self.xp.shape, (kh, kw), self.stride, self.out_hw, f, self.dout.itemsize)
+        deltas = {}
+        for n0 in range(0, n, block):
+            nb = min(block, n - n0)
+            if nb not in deltas:
+                deltas[nb] = np.zeros((h_out, f, nb, self.stack(nb).wq), self.dout.dtype)
+            delta = deltas[nb]
+            delta[..., :w_out] = self.dout[n0:n0 + nb].transpose(2, 1, 0, 3)
+            self.add(n0, nb, delta.reshape(h_out, f, -1))
+
+    def result(self) -> np.ndarray:
+        f, _, kh, kw = self.w_shape
+        return self.acc.sum(axis=0).T.reshape(f, kh, kw, -1).transpose(0, 3, 1, 2)
 
 
 def _weight_gradient(xp, w_shape, stride, dout) -> np.ndarray:
-    r""":math:`\partial W[f, (u, v, c)] = \sum_i \delta_i[f, (n, j)]\, z[iS_H + u, v, c, (n, j)]`, block by block."""
-    n, f = dout.shape[:2]
-    (kh, kw), (h_out, w_out) = w_shape[2:], dout.shape[2:]
-    rows = (h_out - 1) * stride[0] + kh
-    block = _block_size(n, xp.shape, (kh, kw), stride, (h_out, w_out), f, dout.itemsize)
-
-    def make(nb):
-        stack = _RowStack(xp.shape, 0, 0, rows, (kh, kw), stride, (h_out, w_out), nb, dout.dtype)
-        return stack, np.zeros((h_out, f, nb, stack.wq), dout.dtype)  # delta; zero for j >= W_out
-
-    acc = np.zeros((h_out, f, kh * kw * w_shape[1]), dout.dtype)  # one partial sum per output row
-    prod = np.empty_like(acc)
-    for n0, (stack, delta) in _blocks(n, block, make):
-        cols = stack.fill(xp, n0)
-        delta[..., :w_out] = dout[n0:n0 + stack.nb].transpose(2, 1, 0, 3)
-        np.matmul(delta.reshape(h_out, f, stack.m), cols.transpose(0, 2, 1), out=prod)
-        acc += prod
-    return acc.sum(axis=0).reshape(f, kh, kw, -1).transpose(0, 3, 1, 2)
+    r""":math:`\partial W = \sum_i \delta_i z_i^T` on its own (see :class:`_WeightGradient`)."""
+    grad = _WeightGradient(xp, w_shape, stride, dout)
+    grad.run()
+    return grad.result()
 
 
-def _input_gradient(xp_shape, w, stride, padding, dout) -> np.ndarray:
-    """dx, one stride phase (y mod SH, x mod SW) at a time: a stride-1 correlation of the padded delta."""
+def _input_gradient(xp_shape, w, stride, padding, dout, grad=None) -> np.ndarray:
+    """dx as a stride-1 correlation of the padded delta; with a stride, all the stride phases in one product.
+
+    ``grad`` (a :class:`_WeightGradient`, stride 1 and "same" padding only): add each block's dw from
+    the padded delta that the correlation has just copied.
+    """
     n, c, hp, wp = xp_shape
     f, _, kh, kw = w.shape
     (sh, sw), (ph, pw) = stride, padding
     h, wd = hp - 2 * ph, wp - 2 * pw
+    phases_h, phases_w = min(sh, kh), min(sw, kw)  # the phases (y mod SH, x mod SW) that have taps
     covered = kh >= sh and kw >= sw  # every phase has taps, so every pixel is written
     dx = (np.empty if covered else np.zeros)((n, c, h, wd), dout.dtype)
-    for rh in range(min(sh, kh)):
-        for rw in range(min(sw, kw)):
-            # padded pixel (rh + SH * Y, rw + SW * X) gets w[:, :, rh + SH * a, rw + SW * b] * delta[Y - a, X - b]
-            taps = w[:, :, rh::sh, rw::sw]
-            ta, tb = taps.shape[2:]
-            y0, y1 = -(-(ph - rh) // sh), -(-(ph + h - rh) // sh)  # the phase's rows inside the image
-            x0, x1 = -(-(pw - rw) // sw), -(-(pw + wd - rw) // sw)
-            if y1 <= y0 or x1 <= x0:
-                continue
-            flipped = taps[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (C, F, ta, tb)
-            target = dx[:, :, rh + sh * y0 - ph::sh, rw + sw * x0 - pw::sw][:, :, :y1 - y0, :x1 - x0]
-            _correlate(dout, ta - 1 - y0, tb - 1 - x0, flipped, (1, 1), target)
+    # padded pixel (rh + SH * Y, rw + SW * X) gets w[:, :, rh + SH * a, rw + SW * b] * delta[Y - a, X - b];
+    # phase (rh, rw) covers the rows Y in [y0[rh], y1[rh]) and columns X in [x0[rw], x1[rw]) inside the image
+    y0 = [-(-(ph - r) // sh) for r in range(phases_h)]
+    y1 = [-(-(ph + h - r) // sh) for r in range(phases_h)]
+    x0 = [-(-(pw - r) // sw) for r in range(phases_w)]
+    x1 = [-(-(pw + wd - r) // sw) for r in range(phases_w)]
+    if phases_h * phases_w == 1:  # stride 1 (or a 1-wide kernel): one phase, written straight into dx
+        flipped = w[:, :, ::sh, ::sw][:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (C, F, KH, KW)
+        ta, tb = flipped.shape[2:]
+        target = dx[:, :, sh * y0[0] - ph::sh, sw * x0[0] - pw::sw][:, :, :y1[0] - y0[0], :x1[0] - x0[0]]
+        top, left = ta - 1 - y0[0], tb - 1 - x0[0]
+        each_block = None
+        if grad is not None:  # padded delta row top + i, column left + j is delta[i, j]: dw's columns, shifted
+            def each_block(n0, stack):
+                padded = stack.phases.reshape(len(stack.phases), f, stack.m)
+                grad.add(n0, stack.nb, padded[top:top + dout.shape[2], :, left:])
+        if y1[0] > y0[0] and x1[0] > x0[0]:
+            _correlate(dout, top, left, flipped, (1, 1), target, each_block=each_block)
+        return dx
+    # all phases at once: output channels (rh, rw, c), each phase's flipped taps padded with zeros to a x b
+    a, b = -(-kh // sh), -(-kw // sw)
+    taps = np.zeros((phases_h, phases_w, c, f, a, b), dout.dtype)
+    for rh in range(phases_h):
+        for rw in range(phases_w):
+            t = w[:, :, rh::sh, rw::sw][:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (C, F, ta, tb)
+            taps[rh, rw, :, :, a - t.shape[2]:, b - t.shape[3]:] = t
+    ya, xa = min(y0), min(x0)
+    out = np.empty((n, phases_h, phases_w, c, max(y1) - ya, max(x1) - xa), dout.dtype)
+    _correlate(dout, a - 1 - ya, b - 1 - xa, taps.reshape(-1, f, a, b), (1, 1), out.reshape(n, -1, *out.shape[4:]))
+    for rh in range(phases_h):
+        for rw in range(phases_w):
+            if y1[rh] > y0[rh] and x1[rw] > x0[rw]:
+                target = dx[:, :, rh + sh * y0[rh] - ph::sh, rw + sw * x0[rw] - pw::sw]
+                target[:, :, :y1[rh] - y0[rh], :x1[rw] - x0[rw]] = \
+                    out[:, rh, rw, :, y0[rh] - ya:y1[rh] - ya, x0[rw] - xa:x1[rw] - xa]
     return dx
