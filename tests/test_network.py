@@ -428,3 +428,53 @@ def test_fit_with_the_one_pass_step_gives_the_general_weights_and_history(rng):
         for p, q in zip(wa, wb):
             np.testing.assert_array_equal(p, q)
     assert not np.all(np.isfinite(ha.loss))  # the second run did diverge
+
+
+@pytest.mark.parametrize("loss_name, dropout", [("cross_entropy_with_logits", False),
+                                                ("cross_entropy_with_logits", True), ("mse", False)])
+def test_epoch_loss_and_accuracy_are_the_running_means_torch_reports(loss_name, dropout, rng):
+    """Are an epoch's loss and accuracy the batch-size-weighted means of every step's loss and
+    correct count, each taken before that step's update, as a PyTorch loop computes them?"""
+    torch = pytest.importorskip("torch")
+    from dlcourse import optim
+
+    X = rng.normal(size=(45, 5))
+    y = rng.integers(0, 3, size=45)
+    target = y if loss_name != "mse" else rng.normal(size=(45, 3))
+    layers = [L.Dense(5, 6, seed=1), L.ReLU()] + ([L.Dropout(0.5, seed=3)] if dropout else []) + [L.Dense(6, 3, seed=2)]
+    net = Sequential(layers)
+    start = [p.data.copy() for p in net.parameters()]
+    history = train.train(net, losses.cross_entropy_with_logits if loss_name != "mse" else losses.mse,
+                          optim.SGD(list(net.parameters()), lr=0.3), X, target, epochs=3, batch_size=16,
+                          seed=7, progress=False)
+    # the oracle: the same steps in torch, recording each batch's loss and correct count before its update
+    W1, b1, W2, b2 = (torch.tensor(p, requires_grad=True) for p in start)
+    order_rng = np.random.default_rng(7)
+    drop_rng = np.random.default_rng(3) if dropout else None
+    want_loss, want_acc = [], []
+    for _ in range(3):
+        order = order_rng.permutation(45)
+        total, right = 0.0, 0
+        for s in range(0, 45, 16):
+            idx = order[s:s + 16]
+            h = torch.relu(torch.tensor(X[idx]) @ W1 + b1)
+            if dropout:  # the same mask the layer draws (inverted dropout, p = 0.5)
+                h = h * torch.tensor((drop_rng.random(h.shape) >= 0.5) / 0.5)
+            z = h @ W2 + b2
+            if loss_name == "mse":
+                value = torch.nn.functional.mse_loss(z, torch.tensor(target[idx]))
+            else:
+                value = torch.nn.functional.cross_entropy(z, torch.tensor(y[idx]))
+                right += int((z.argmax(1).numpy() == y[idx]).sum())
+            total += float(value.detach()) * len(idx)
+            value.backward()
+            with torch.no_grad():
+                for p in (W1, b1, W2, b2):
+                    p -= 0.3 * p.grad
+                    p.grad = None
+        want_loss.append(total / 45)
+        want_acc.append(right / 45)
+    np.testing.assert_allclose(history.loss, want_loss, rtol=1e-12)
+    if loss_name != "mse":
+        assert history.accuracy == want_acc
+    np.testing.assert_allclose(net.parameters().__next__().data, W1.detach().numpy(), rtol=1e-12, atol=1e-14)
