@@ -276,6 +276,11 @@ class NotebookRunner:
         left, why = self._left()
         self.cut = why if left < self.limits.cell_timeout else None
         client.timeout = max(1, math.ceil(min(self.limits.cell_timeout, left)))
+        # After the reply, nbclient waits ``iopub_timeout`` for the cell's last outputs and its
+        # idle status, then drops whatever has not come (4 s by default: a large output on a
+        # loaded machine was lost that way). Wait as long as the cell may run; past that the
+        # cell is stopped like any other that overruns.
+        client.iopub_timeout, client.raise_on_iopub_timeout = client.timeout, True
         self._arm_cpu(client)
         if replay:
             await client.async_execute_cell(copy.deepcopy(cell), index, store_history=False)
@@ -357,7 +362,7 @@ class NotebookRunner:
             except Exception as exc:  # noqa: BLE001 - what the learner's kernel sent broke the client
                 await self._stop(client)
                 self._record(at[0] if at[0] is not None else start, "KernelProtocolError",
-                             f"the kernel sent messages that could not be read ({type(exc).__name__})", bad)
+                             f"the kernel sent messages that could not be read ({_exc_words(exc)})", bad)
                 restarts += 1
             finally:
                 self.truncated |= client.truncated
@@ -367,6 +372,13 @@ class NotebookRunner:
         self.truncated |= cap_notebook(self.nb, self.limits.output_bytes)
         return RunResult(self.nb, self.events, self.truncated, time.monotonic() - t0, self.infra_error,
                          self.malformed, budget)
+
+
+def _exc_words(exc: BaseException, limit: int = 160) -> str:
+    """``Type: message``, the message cut to ``limit`` characters (it may quote what the kernel sent)."""
+    text = " ".join(str(exc).split())
+    text = text if len(text) <= limit else text[:limit] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _is_launcher(p) -> bool:
