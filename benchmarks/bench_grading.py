@@ -270,7 +270,7 @@ def rows(n_students: int = CLASS_SIZE) -> list[tuple]:
     if r["errors"]:
         same += f"; {len(r['errors'])} GRADER ERROR(S), first: {r['errors'][0][:160]}"
     return [
-        (what, "dlcourse-grade --jobs 2 speed-up over --jobs 1", j1.seconds / j2.seconds, ">= 1.7",
+        (what, "dlcourse-grade --jobs 2 speed-up over --jobs 1", j1.seconds / j2.seconds, ">= 1.8",
          f"--jobs 1 {j1.seconds:.0f} s ({60 * n / j1.seconds:.0f} notebooks/min), --jobs 2 {j2.seconds:.0f} s "
          f"({60 * n / j2.seconds:.0f}/min), {r['runs'] // 2} run(s) each in ABBA order, on {cores} cores, "
          f"1-min load average up to {max(j1.load, j2.load):.1f} (other work on the machine); "

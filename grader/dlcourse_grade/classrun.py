@@ -6,6 +6,16 @@ user and one BLAS thread) -> as each finishes, write its grades through nbgrader
 ``Gradebook`` (serialised here, with retries), its autograded notebooks and a JSON
 report. One student's failure is that student's outcome; the run goes on.
 
+Workers are forked from this process where the platform allows it and no other thread
+runs here (:func:`_pool_context`): they start with the grader already imported, instead
+of each importing nbgrader, nbformat and NumPy again (seconds of CPU per worker before
+the first student). A worker grades one student after another, but no learner code ever
+runs in it: every notebook gets a fresh sandbox, kernel, workspace and cgroup, and every
+verification a fresh sandboxed process (``tests/test_grade_pool.py`` plants leftovers in
+one student's notebook and checks that the next student graded in the same worker sees
+none of them). BLAS is held to one thread in every grading process with ``threadpoolctl``
+(here and in each worker), whatever the environment said when NumPy was imported.
+
 Each sandbox (a notebook's kernels, a verification's runs) gets its own cgroup under a
 parent this process creates for the run and removes at its end (:func:`.sandbox.make_cgroups`):
 a CPU share of ``Limits.cpu_cores`` and a process limit, so that one student's busy
@@ -23,10 +33,13 @@ import multiprocessing
 import os
 import secrets
 import shutil
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+
+from threadpoolctl import threadpool_limits
 
 from .course import Course, assignment_spec, find_submissions
 from .gradebook import apply_late_penalties, record_student
@@ -106,6 +119,7 @@ _SLOT: list[int] = [0]
 
 def _init_worker(queue) -> None:
     _SLOT[0] = queue.get()
+    threadpool_limits(1, user_api="blas")  # one BLAS thread per worker, however NumPy was started
 
 
 def _work(task: StudentTask) -> StudentResult:
@@ -210,6 +224,7 @@ def run_class(course: Course, assignment: str, jobs: int = 1, students: list[str
     if why and why not in iso.warning:  # reported as the isolation warning (the run goes on without)
         iso = replace(iso, warning=(iso.warning + " " + why).strip())
     out = ClassResult(assignment, iso)
+    blas = threadpool_limits(1, user_api="blas")  # NumPy may have been imported before the variables were set
     try:
         tasks, spec = _tasks(course, assignment, students, limits, iso, secret, verify, base, cgroups)
         if iso.level != "none":
@@ -224,6 +239,7 @@ def run_class(course: Course, assignment: str, jobs: int = 1, students: list[str
             if on_result:
                 on_result(result)
     finally:
+        blas.restore_original_limits()
         if cgroups is not None:
             cgroups.remove()
         shutil.rmtree(base, ignore_errors=True)
@@ -238,8 +254,8 @@ def _results(tasks: list[StudentTask], jobs: int):
         for t in tasks:
             yield grade_student(t)
         return
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
+    ctx = _pool_context()
+    queue = ctx.SimpleQueue()  # no feeder thread: nothing but the main thread runs when the workers fork
     for slot in range(jobs):
         queue.put(slot)
     with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker, initargs=(queue,)) as pool:
@@ -249,3 +265,17 @@ def _results(tasks: list[StudentTask], jobs: int):
                 yield fut.result()
             except Exception as exc:  # noqa: BLE001 - a worker that died is reported for its student
                 yield StudentResult(futures[fut].student, error=f"grader worker failed: {type(exc).__name__}: {exc}")
+
+
+def _pool_context():
+    """``fork`` when this platform has it and only the main thread runs here, else ``spawn``.
+
+    A forked worker starts with everything this process imported (the grader, nbgrader,
+    nbformat, NumPy) and the assignment's record in memory; a spawned one imports it all
+    again before its first student. This process holds no learner data then (the pool
+    starts before the first result is written) and never runs learner code. Forking a
+    process with other threads can copy a lock some thread holds, so then it spawns.
+    """
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")

@@ -13,10 +13,27 @@ import json
 import sys
 from dataclasses import asdict, replace
 
-from .classrun import load_secret, run_class
-from .course import load_course
-from .report import student_row, table
-from .sandbox import Limits, detect
+
+def _skip_iri_grammar() -> None:
+    """Keep ``jsonschema`` from importing the optional ``rfc3987_syntax``, before anything imports it.
+
+    ``jsonschema`` (imported by ``nbformat``) imports ``rfc3987_syntax`` when it is installed,
+    and that module compiles some forty Earley grammars at import: about 1.2 s of CPU in every
+    grading process (python-jsonschema/jsonschema#1428), for the ``iri`` format checker only.
+    Nothing here checks JSON formats (``nbformat`` and ``nbgrader`` validate without a format
+    checker), so the command marks the module absent (``jsonschema`` then skips that checker).
+    Only this command does so; the library, the kernels and learner code are untouched.
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)
+
+
+_skip_iri_grammar()
+
+from .classrun import load_secret, run_class  # noqa: E402 - after _skip_iri_grammar
+from .course import load_course  # noqa: E402
+from .report import student_row, table  # noqa: E402
+from .sandbox import Limits, detect  # noqa: E402
 
 __all__ = ["main", "build_parser"]
 
