@@ -63,6 +63,19 @@ def _replace_inf(z: np.ndarray, value_at_pos, value_at_neg, compute):
     return np.where(neg, value_at_neg, out).astype(z.dtype, copy=False)
 
 
+def _zero(dtype) -> np.ndarray:
+    """A read-only 0-d zero of ``dtype``: comparing or clipping against it keeps the dtype
+    and is faster than against the Python int 0, which NumPy converts on every call."""
+    zero = _ZEROS.get(dtype)
+    if zero is None:
+        zero = _ZEROS[dtype] = np.zeros((), dtype)
+        zero.flags.writeable = False
+    return zero
+
+
+_ZEROS: dict = {}
+
+
 def _keep_nan(z: np.ndarray, values) -> np.ndarray:
     """``values`` (broadcast to ``z``) with NaN wherever ``z`` is NaN, in ``z``'s dtype."""
     return np.where(np.isnan(z), z, values).astype(z.dtype, copy=False)
@@ -374,13 +387,15 @@ class ReLUFunction(ActivationFunction):
         return sp.Piecewise((x, x > 0), (0, True))
 
     def _forward(self, z):
-        return np.maximum(z, 0).astype(z.dtype, copy=False)
+        return np.maximum(z, _zero(z.dtype))  # NaN stays NaN
 
     def _derivative(self, z):
         return _keep_nan(z, z > 0)
 
     def vjp_from_output(self, z, a, dout):
-        return dout * (z > 0)
+        # dout * (z > 0), bit for bit (0 where z is NaN), with the mask as numbers first:
+        # a product of two float arrays is faster than one of a float and a bool array.
+        return dout * np.greater(z, _zero(z.dtype)).astype(dout.dtype)
 
 
 @register

@@ -416,13 +416,57 @@ class CrossEntropyWithLogits(Loss):
     def _fit_step(self, labels, z):
         """One training step's ``(value, gradient, correct)`` in one pass, or None.
 
-        For :func:`dlcourse.train.train`, which has checked the targets once for the whole
-        call (integer labels in ``0..K-1``, :func:`dlcourse.train.check_targets`), so nothing
-        is validated again here. Bit for bit the same numbers as ``self(labels, z)``,
-        ``self.gradient(labels, z)`` and the argmax count, from one max, one exp and one row
-        sum. None (the caller then takes that general path) for probability rows, for a
-        batch whose shapes do not match, and for a row without a finite maximum (NaN or
-        infinite logits), whose bookkeeping only the general path does.
+        Bit for bit the same numbers as ``self(labels, z)``, ``self.gradient(labels, z)``
+        and the argmax count; None where :meth:`_LogitsTally.gradient` hands the batch to
+        the general path. (The training loop does not call this: it keeps one
+        :meth:`_fit_tally` per epoch, which takes the values of all its steps at once.)
+        """
+        tally = _LogitsTally()
+        gradient = tally.gradient(labels, z)
+        if gradient is None:
+            return None
+        ((value, _),), correct = tally.steps(), tally.correct
+        return value, gradient, correct
+
+    def _fit_tally(self) -> "_LogitsTally":
+        """A new tally of one epoch's one-pass steps, for :func:`dlcourse.train.train`."""
+        return _LogitsTally()
+
+
+class _LogitsTally:
+    """One epoch of cross-entropy-from-logits training steps: gradients now, values in bulk.
+
+    The training loop (:func:`dlcourse.train.train`) checks the targets once for the whole
+    call (integer labels in ``0..K-1``, :func:`dlcourse.train.check_targets`), so nothing
+    is validated again here. Per batch, :meth:`gradient` returns ``(softmax(z) - onehot) / N``
+    from one max, one exp and one row sum, and keeps the shifted logits ``z - max`` and the
+    row sums; the loss value and the correct count of each step are taken later from the
+    kept arrays of many steps at once (every 2**20 kept numbers, and at the end), which
+    costs a Python-level pass per epoch instead of per step. They are bit for bit the
+    numbers ``loss(labels, z)`` and the argmax count give at the step: every operation is
+    element-wise or a row sum of the same length, and ``argmax(z - max) == argmax(z)``
+    exactly, since only the maximal entries give exactly 0 (the others are negative).
+    A step the general path takes (:meth:`add`) is recorded in its place in the order.
+    """
+
+    __slots__ = ("_held", "_kept", "_values", "_sizes", "correct")
+    #: Kept logits, in numbers, above which the values taken so far are computed.
+    HOLD = 1 << 20
+
+    def __init__(self):
+        self._held: list[tuple] = []  # (shifted, row sums, labels) per step not yet valued
+        self._kept = 0
+        self._values: list[float] = []  # per step, in order
+        self._sizes: list[int] = []
+        self.correct = 0
+
+    def gradient(self, labels, z):
+        """The gradient of the mean cross-entropy at logits ``z`` (N, K), or None.
+
+        None (the caller then takes the general path and reports the step with
+        :meth:`add`) for probability rows, for a batch whose shapes do not match, and
+        for a row without a finite maximum (NaN or infinite logits), whose bookkeeping
+        and warnings only the general path does.
         """
         if labels.ndim != 1 or z.ndim != 2 or labels.shape[0] != z.shape[0]:
             return None
@@ -431,24 +475,68 @@ class CrossEntropyWithLogits(Loss):
         if not math.isfinite(_sum_reduce(m, axis=None)):
             return None
         n = z.shape[0]
-        rows = _ROWS.get(n)
-        if rows is None:
-            rows = _ROWS[n] = np.arange(n)
-            rows.flags.writeable = False
+        starts = _ROW_STARTS.get(z.shape)
+        if starts is None:  # the flat index of each row's first entry
+            starts = _ROW_STARTS[z.shape] = np.arange(0, z.size, z.shape[1])
+            starts.flags.writeable = False
         shifted = z - m
         e = np.exp(shifted)
         sums = _sum_reduce(e, axis=1, keepdims=True)
-        # -sum(log_softmax(z)[n, y_n]) / N, term by term as __call__ computes it
-        value = float(-_sum_reduce(shifted[rows, labels] - np.log(sums)[:, 0]) / n)
+        self._held.append((shifted, sums, labels))
+        self._kept += shifted.size
+        if self._kept > self.HOLD:
+            self._value_held()
         e /= sums  # the softmax s; then (s - onehot) / N in place
-        e[rows, labels] -= 1
+        flat = e.reshape(-1)  # a view; one flat index is faster than e[rows, labels]
+        flat[starts + labels] -= 1
         e /= n
-        return value, e, int(np.count_nonzero(z.argmax(axis=1) == labels))
+        return e
+
+    def add(self, value: float, n: int, correct) -> None:
+        """Record a step the general path took: its loss ``value`` on ``n`` rows, ``correct`` of them right."""
+        self._value_held()
+        self._values.append(value)
+        self._sizes.append(n)
+        self.correct += correct
+
+    def steps(self) -> list[tuple[float, int]]:
+        """``(value, rows)`` of every step so far, in order."""
+        self._value_held()
+        return list(zip(self._values, self._sizes))
+
+    def _value_held(self) -> None:
+        held = self._held
+        i = 0
+        while i < len(held):  # runs of steps whose logits have one width and dtype: one pass each
+            kind, j = held[i][0].shape[1:] + (held[i][0].dtype,), i + 1
+            while j < len(held) and held[j][0].shape[1:] + (held[j][0].dtype,) == kind:
+                j += 1
+            self._value_run(held[i:j])
+            i = j
+        held.clear()
+        self._kept = 0
+
+    def _value_run(self, held: list) -> None:
+        shifted = np.concatenate([h[0] for h in held])
+        sums = np.concatenate([h[1] for h in held])
+        labels = np.concatenate([h[2] for h in held])
+        # -sum(log_softmax(z)[n, y_n]) / N per step, term by term as __call__ computes it
+        terms = shifted[np.arange(shifted.shape[0]), labels] - np.log(sums)[:, 0]
+        i = start = 0
+        while i < len(held):  # runs of steps with the same batch size: one row sum each
+            n, j = held[i][0].shape[0], i + 1
+            while j < len(held) and held[j][0].shape[0] == n:
+                j += 1
+            stop = start + (j - i) * n
+            self._values += (-_sum_reduce(terms[start:stop].reshape(j - i, n), axis=1) / n).tolist()
+            self._sizes += [n] * (j - i)
+            i, start = j, stop
+        self.correct += int(np.count_nonzero(shifted.argmax(axis=1) == labels))
 
 
 _max_reduce, _sum_reduce = np.maximum.reduce, np.add.reduce
-#: ``np.arange(n)`` by batch size, for the fancy indexing of :meth:`CrossEntropyWithLogits._fit_step`.
-_ROWS: dict[int, np.ndarray] = {}
+#: ``np.arange(0, N * K, K)`` by logits shape ``(N, K)``, for the indexing in :meth:`_LogitsTally.gradient`.
+_ROW_STARTS: dict[tuple, np.ndarray] = {}
 
 
 class KLDivergence(_ProbabilityRows):

@@ -13,8 +13,9 @@ shuffles the rows once, then per mini-batch
 and after the epoch it validates, calls the callbacks and steps the scheduler. It
 uses only public methods: ``forward``, ``backward``, ``output_shape`` of the network,
 calling the loss and ``loss.gradient``, ``optimizer.step()``. (One shortcut: for the
-cross-entropy from logits, step 2 is one fused pass over the batch, ``loss._fit_step``,
-with bit for bit the same value and gradient. Every check of ``X`` and ``y`` runs once,
+cross-entropy from logits, step 2 is one fused pass over the batch that gives the
+gradient, and the steps' values and correct counts are taken in bulk, bit for bit the
+same numbers, ``loss._fit_tally()``. Every check of ``X`` and ``y`` runs once,
 before the first step, not per batch.)
 
 One step happens before the loop (:func:`fold_output_layer`): a network that ends in a
@@ -128,32 +129,60 @@ def _one_epoch(network, loss, optimizer, X, y, batch_size: int, order) -> dict:
 
     Everything about ``X`` and ``y`` was checked once, before the first epoch, so a step
     is only the arithmetic: the rows are permuted once per epoch (one copy) and the
-    batches are slices of that copy. A loss with a ``_fit_step(y, out)`` method (the
-    cross-entropy from logits) gives value, gradient and correct count from one pass over
-    the batch; any other loss object is called as ``loss(y, out)`` and ``loss.gradient(y, out)``.
+    batches are slices of that copy. The epoch's loss is the mean of the steps' losses
+    weighted by their batch sizes, each taken before its step's update (as a PyTorch loop
+    that adds ``loss.item() * len(batch)`` reports it). A loss with a ``_fit_tally()``
+    method (the cross-entropy from logits) gives each step's gradient from one pass over
+    the batch and the steps' values and correct counts in bulk, bit for bit the same
+    (:class:`dlcourse.losses._LogitsTally`); any other loss object, and any batch that
+    tally hands back (non-finite logits), is called as ``loss(y, out)`` and
+    ``loss.gradient(y, out)``.
     """
     if order is not None:
         X, y = X[order], y[order]
     n = X.shape[0]
-    total, correct = 0.0, 0
+    make_tally = getattr(loss, "_fit_tally", None)
+    tally = _GeneralTally() if make_tally is None else make_tally()
     forward, backward, step = network.forward, network.backward, optimizer.step
-    fused = getattr(loss, "_fit_step", None)
+    shortcut, add = tally.gradient, tally.add
     for start in range(0, n, batch_size):
         xb, yb = X[start:start + batch_size], y[start:start + batch_size]
         out = forward(xb, training=True)
-        result = None if fused is None else fused(yb, out)
-        if result is None:
-            value, dout, right = float(loss(yb, out)), loss.gradient(yb, out), count_correct(loss, yb, out)
-        else:
-            value, dout, right = result
+        dout = shortcut(yb, out)
+        if dout is None:
+            value = float(loss(yb, out))
+            dout = loss.gradient(yb, out)
+            add(value, xb.shape[0], count_correct(loss, yb, out))
         backward(dout, need_dx=False)
         step()
-        total += value * xb.shape[0]
-        correct += right
+    total = 0.0
+    for value, rows in tally.steps():  # in step order, as the loop would have added them
+        total += value * rows
     logs = {"loss": total / max(n, 1)}
     if task_of(loss) is not None:
-        logs["accuracy"] = correct / max(n, 1)
+        logs["accuracy"] = tally.correct / max(n, 1)
     return logs
+
+
+class _GeneralTally:
+    """The steps of an epoch for a loss without a one-pass step: every batch takes the general path."""
+
+    __slots__ = ("_steps", "correct")
+
+    def __init__(self):
+        self._steps: list[tuple[float, int]] = []
+        self.correct = 0
+
+    @staticmethod
+    def gradient(labels, out) -> None:
+        return None
+
+    def add(self, value: float, n: int, correct) -> None:
+        self._steps.append((value, n))
+        self.correct += correct
+
+    def steps(self) -> list[tuple[float, int]]:
+        return self._steps
 
 
 def evaluate(model, loss, X, y) -> dict:

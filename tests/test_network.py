@@ -383,7 +383,7 @@ def test_every_layer_has_one_backward_signature(layer, rng):
 class _GeneralCrossEntropy(losses.CrossEntropyWithLogits):
     """The same loss without the training loop's one-pass shortcut."""
 
-    _fit_step = None
+    _fit_step = _fit_tally = None
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -403,6 +403,35 @@ def test_one_pass_cross_entropy_step_is_bit_for_bit_the_general_path(dtype, rng)
     bad[2, 1] = np.inf
     assert loss._fit_step(labels, bad) is None  # NaN/inf logits: the general path
     assert loss._fit_step(np.eye(7)[labels], z) is None  # probability rows: the general path
+
+
+@pytest.mark.parametrize("hold", [10 ** 9, 50])  # all values taken at the end; or every few steps
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_an_epoch_tally_gives_each_step_the_general_value_and_count_in_order(dtype, hold, rng, monkeypatch):
+    """Does the tally the training loop keeps per epoch give, step by step in order, exactly the
+    value loss() and the argmax count give at that step, with general-path steps in between?"""
+    loss = losses.cross_entropy_with_logits
+    monkeypatch.setattr(losses._LogitsTally, "HOLD", hold)
+    tally = loss._fit_tally()
+    want, right = [], 0
+    for step, n in enumerate([32, 32, 5, 32, 1, 17, 17, 32, 9]):
+        k = 7 if step % 2 else 3
+        z = (rng.uniform(0.1, 40) * rng.normal(size=(n, k))).astype(dtype)
+        z[0] = z[0, 0]  # ties: the first maximum counts
+        labels = rng.integers(0, k, size=n).astype(np.intp)
+        if step == 3:
+            z[1, 2] = np.nan  # a step the general path takes, reported in its place
+        want.append((float(loss(labels, z)), n))
+        right += train.count_correct(loss, labels, z)
+        if step == 3:
+            assert tally.gradient(labels, z) is None
+            tally.add(want[-1][0], n, train.count_correct(loss, labels, z))
+        else:
+            np.testing.assert_array_equal(tally.gradient(labels, z), loss.gradient(labels, z))
+    got = tally.steps()
+    assert [n for _, n in got] == [n for _, n in want]
+    np.testing.assert_array_equal([v for v, _ in got], [v for v, _ in want])  # NaN at step 3 on both sides
+    assert tally.correct == right
 
 
 def test_fit_with_the_one_pass_step_gives_the_general_weights_and_history(rng):

@@ -329,3 +329,28 @@ def test_fit_trains_digits_mlp_to_97_percent(name):
             batch_size=32, seed=0, progress=False)
     accuracy = net.evaluate(X_test, y_test)["accuracy"]
     assert accuracy >= 0.97, f"{name}{DIGITS_LR[name]}: test accuracy {accuracy:.4f} < 0.97"
+
+
+@pytest.mark.parametrize("maximize", [False, True])
+def test_plain_sgd_steps_are_theta_minus_lr_g_bit_for_bit(maximize, rng):
+    """Is a plain SGD step (no momentum, no weight decay) exactly theta - lr g (+ for maximize),
+    also for a float64 gradient of a float32 parameter and a list gradient, with one count per step?"""
+    lr, sign = 0.037, (-1 if maximize else 1)
+    p64, p32, plist, idle = _param(rng), _param(rng, (5,), np.float32), _param(rng, (2,)), _param(rng, (3,))
+    idle0 = idle.data.copy()
+    opt = optim.SGD([p64, p32, plist, idle], lr=lr, maximize=maximize)
+    for t in (1, 2):
+        want = []
+        for p in (p64, p32, plist):
+            g = rng.standard_normal(p.shape)  # float64: converted to float32 for p32
+            want.append(p.data - lr * (sign * g.astype(p.data.dtype)))
+            p.grad = g.tolist() if p is plist else g
+        opt.step()
+        for p, w in zip((p64, p32, plist), want):
+            assert p.data.dtype == w.dtype
+            np.testing.assert_array_equal(p.data, w)
+        assert [s.get("t") for s in opt.state] == [t, t, t, None]
+    np.testing.assert_array_equal(idle.data, idle0)
+    p64.grad = np.zeros((4, 3))
+    with pytest.raises(ValueError, match=r"params\[0\] \(w\) has data of shape \(3, 4\) but grad of shape \(4, 3\)"):
+        opt.step()
