@@ -144,17 +144,17 @@ def _one_epoch(network, loss, optimizer, X, y, batch_size: int, order) -> dict:
     make_tally = getattr(loss, "_fit_tally", None)
     tally = _GeneralTally() if make_tally is None else make_tally()
     forward, backward, step = network.forward, network.backward, optimizer.step
-    shortcut, add = tally.gradient, tally.add
+    one_pass, record = tally.gradient, tally.add
     for start in range(0, n, batch_size):
         xb, yb = X[start:start + batch_size], y[start:start + batch_size]
-        out = forward(xb, training=True)
-        dout = shortcut(yb, out)
-        if dout is None:
+        out = forward(xb, training=True)  # 1. forward
+        dout = one_pass(yb, out)  # 2. the loss gradient (its value is taken later) ...
+        if dout is None:  # ... or, by the general path, the value, gradient and count now
             value = float(loss(yb, out))
             dout = loss.gradient(yb, out)
-            add(value, xb.shape[0], count_correct(loss, yb, out))
-        backward(dout, need_dx=False)
-        step()
+            record(value, xb.shape[0], count_correct(loss, yb, out))
+        backward(dout, need_dx=False)  # 3. backward: every .grad is overwritten
+        step()  # 4. the update
     total = 0.0
     for value, rows in tally.steps():  # in step order, as the loop would have added them
         total += value * rows
