@@ -413,21 +413,6 @@ class CrossEntropyWithLogits(Loss):
             return (s - t) / _check_rows(z)
         return (s * np.sum(t, axis=-1, keepdims=True) - t) / _check_rows(z)
 
-    def _fit_step(self, labels, z):
-        """One training step's ``(value, gradient, correct)`` in one pass, or None.
-
-        Bit for bit the same numbers as ``self(labels, z)``, ``self.gradient(labels, z)``
-        and the argmax count; None where :meth:`_LogitsTally.gradient` hands the batch to
-        the general path. (The training loop does not call this: it keeps one
-        :meth:`_fit_tally` per epoch, which takes the values of all its steps at once.)
-        """
-        tally = _LogitsTally()
-        gradient = tally.gradient(labels, z)
-        if gradient is None:
-            return None
-        ((value, _),), correct = tally.steps(), tally.correct
-        return value, gradient, correct
-
     def _fit_tally(self) -> "_LogitsTally":
         """A new tally of one epoch's one-pass steps, for :func:`dlcourse.train.train`."""
         return _LogitsTally()
@@ -449,15 +434,14 @@ class _LogitsTally:
     A step the general path takes (:meth:`add`) is recorded in its place in the order.
     """
 
-    __slots__ = ("_held", "_kept", "_values", "_sizes", "correct")
+    __slots__ = ("_held", "_kept", "_steps", "correct")
     #: Kept logits, in numbers, above which the values taken so far are computed.
     HOLD = 1 << 20
 
     def __init__(self):
         self._held: list[tuple] = []  # (shifted, row sums, labels) per step not yet valued
         self._kept = 0
-        self._values: list[float] = []  # per step, in order
-        self._sizes: list[int] = []
+        self._steps: list[tuple[float, int]] = []  # (value, rows) per step, in order
         self.correct = 0
 
     def gradient(self, labels, z):
@@ -495,14 +479,13 @@ class _LogitsTally:
     def add(self, value: float, n: int, correct) -> None:
         """Record a step the general path took: its loss ``value`` on ``n`` rows, ``correct`` of them right."""
         self._value_held()
-        self._values.append(value)
-        self._sizes.append(n)
+        self._steps.append((value, n))
         self.correct += correct
 
     def steps(self) -> list[tuple[float, int]]:
         """``(value, rows)`` of every step so far, in order."""
         self._value_held()
-        return list(zip(self._values, self._sizes))
+        return self._steps
 
     def _value_held(self) -> None:
         held = self._held
@@ -528,8 +511,8 @@ class _LogitsTally:
             while j < len(held) and held[j][0].shape[0] == n:
                 j += 1
             stop = start + (j - i) * n
-            self._values += (-_sum_reduce(terms[start:stop].reshape(j - i, n), axis=1) / n).tolist()
-            self._sizes += [n] * (j - i)
+            values = -_sum_reduce(terms[start:stop].reshape(j - i, n), axis=1) / n
+            self._steps += ((value, n) for value in values.tolist())
             i, start = j, stop
         self.correct += int(np.count_nonzero(shifted.argmax(axis=1) == labels))
 

@@ -383,26 +383,29 @@ def test_every_layer_has_one_backward_signature(layer, rng):
 class _GeneralCrossEntropy(losses.CrossEntropyWithLogits):
     """The same loss without the training loop's one-pass shortcut."""
 
-    _fit_step = _fit_tally = None
+    _fit_tally = None
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_one_pass_cross_entropy_step_is_bit_for_bit_the_general_path(dtype, rng):
-    """Do value, gradient and correct count of ``_fit_step`` equal loss(), loss.gradient() and the argmax count exactly?"""
+    """Do the gradient, value and correct count of one step of the epoch tally equal
+    loss.gradient(), loss() and the argmax count exactly, and does it hand bad batches back?"""
     loss = losses.cross_entropy_with_logits
     z = (3 * rng.normal(size=(33, 7))).astype(dtype)
     z[4] = z[4, 0]  # a row of ties: the argmax takes the first
     labels = rng.integers(0, 7, size=33).astype(np.intp)
-    value, grad, correct = loss._fit_step(labels, z)
-    assert value == loss(labels, z)
+    tally = loss._fit_tally()
+    grad = tally.gradient(labels, z)
     want = loss.gradient(labels, z)
     assert grad.dtype == want.dtype == dtype
     np.testing.assert_array_equal(grad, want)
-    assert correct == train.count_correct(loss, labels, z)
+    assert tally.steps() == [(loss(labels, z), 33)]
+    assert tally.correct == train.count_correct(loss, labels, z)
     bad = z.copy()
     bad[2, 1] = np.inf
-    assert loss._fit_step(labels, bad) is None  # NaN/inf logits: the general path
-    assert loss._fit_step(np.eye(7)[labels], z) is None  # probability rows: the general path
+    assert tally.gradient(labels, bad) is None  # NaN/inf logits: the general path
+    assert tally.gradient(np.eye(7)[labels], z) is None  # probability rows: the general path
+    assert len(tally.steps()) == 1  # nothing recorded for a batch handed back
 
 
 @pytest.mark.parametrize("hold", [10 ** 9, 50])  # all values taken at the end; or every few steps

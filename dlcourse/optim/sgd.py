@@ -74,31 +74,6 @@ class SGD(Optimizer):
                              f"nesterov=True with momentum={momentum!r}, dampening={dampening!r}; "
                              "expected momentum > 0 and dampening == 0")
 
-    def step(self) -> None:
-        """Update every parameter that has a gradient (see :meth:`Optimizer.step`).
-
-        Plain SGD (no momentum, no weight decay) is one line per parameter,
-        ``theta -= lr * g``, so it runs here without the template's per-parameter
-        ``_update`` call: the same numbers and the same step counts ``t``. (A subclass
-        that overrides ``_update`` gets the template.)
-        """
-        if self.momentum != 0 or self.weight_decay != 0 or type(self)._update is not SGD._update:
-            return super().step()
-        lr = -self._lr if self.maximize else self._lr  # (-lr) * g == lr * (-g), bit for bit
-        for i, (p, state) in enumerate(zip(self.params, self.state)):
-            g = p.grad
-            if g is None:
-                continue
-            theta = p.data
-            if type(g) is not np.ndarray or g.shape != theta.shape or (g.dtype is not theta.dtype
-                                                                         and g.dtype != theta.dtype):
-                g = self._gradient(p, i)  # converts (maximize applied), or raises naming the parameter
-                step = self._lr
-            else:
-                step = lr
-            state["t"] = state.get("t", 0) + 1
-            theta -= step * g
-
     def _init_state(self, theta: np.ndarray) -> dict:
         return {"b": np.zeros_like(theta)} if self.momentum != 0 else {}
 
