@@ -18,6 +18,7 @@ out of range) raises ``ValueError`` naming what was received and what was expect
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -489,10 +490,11 @@ class _LogitsTally:
 
     def _value_held(self) -> None:
         held = self._held
+        kinds = [(h[0].shape[1], h[0].dtype) for h in held]
         i = 0
         while i < len(held):  # runs of steps whose logits have one width and dtype: one pass each
-            kind, j = held[i][0].shape[1:] + (held[i][0].dtype,), i + 1
-            while j < len(held) and held[j][0].shape[1:] + (held[j][0].dtype,) == kind:
+            j = i + 1
+            while j < len(held) and kinds[j] == kinds[i]:
                 j += 1
             self._value_run(held[i:j])
             i = j
@@ -503,18 +505,27 @@ class _LogitsTally:
         shifted = np.concatenate([h[0] for h in held])
         sums = np.concatenate([h[1] for h in held])
         labels = np.concatenate([h[2] for h in held])
+        rows, k = shifted.shape
         # -sum(log_softmax(z)[n, y_n]) / N per step, term by term as __call__ computes it
-        terms = shifted[np.arange(shifted.shape[0]), labels] - np.log(sums)[:, 0]
+        picked = shifted.reshape(-1)[np.arange(0, rows * k, k) + labels]  # shifted[n, y_n]
+        terms = picked - np.log(sums)[:, 0]
+        sizes = [h[2].shape[0] for h in held]
         i = start = 0
-        while i < len(held):  # runs of steps with the same batch size: one row sum each
-            n, j = held[i][0].shape[0], i + 1
-            while j < len(held) and held[j][0].shape[0] == n:
+        while i < len(sizes):  # runs of steps with the same batch size: one row sum each
+            n, j = sizes[i], i + 1
+            while j < len(sizes) and sizes[j] == n:
                 j += 1
             stop = start + (j - i) * n
             values = -_sum_reduce(terms[start:stop].reshape(j - i, n), axis=1) / n
-            self._steps += ((value, n) for value in values.tolist())
+            self._steps.extend(zip(values.tolist(), itertools.repeat(n)))
             i, start = j, stop
-        self.correct += int(np.count_nonzero(shifted.argmax(axis=1) == labels))
+        # argmax(z) == y_n, counted without an argmax over short rows: each row of z - max
+        # is exactly 0 at its maxima and negative elsewhere, so where every row has one 0
+        # the argmax is y_n exactly where shifted[n, y_n] is 0 (ties: the argmax itself).
+        if np.count_nonzero(shifted == 0) == rows:
+            self.correct += int(np.count_nonzero(picked == 0))
+        else:
+            self.correct += int(np.count_nonzero(shifted.argmax(axis=1) == labels))
 
 
 _max_reduce, _sum_reduce = np.maximum.reduce, np.add.reduce
