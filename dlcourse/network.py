@@ -19,7 +19,7 @@ import numpy as np
 from ._checks import as_float_array, check_finite
 from . import train
 from .callbacks import Callback, EarlyStopping, History
-from .layers.base import Layer
+from .layers.base import Layer, keeps_methods
 from .layers.dense import Dense
 from .parameter import Parameter
 
@@ -112,6 +112,33 @@ class Sequential(Layer):
         for i in range(len(self.layers) - 1, -1, -1):
             dout = self.layers[i].backward(dout, need_dx=need_dx or i > 0)
         return dout
+
+    def _unchecked_step(self):
+        """Every layer's unchecked step, in order (see :meth:`Layer._unchecked_step`), or None.
+
+        None when this object overrides ``forward`` or ``backward``, has no layers, or some
+        layer offers none: the checked methods then run on every step.
+        """
+        if not keeps_methods(self, Sequential) or not self.layers:
+            return None
+        steps = [layer._unchecked_step() for layer in self.layers]
+        if None in steps:
+            return None
+        forwards = [f for f, _ in steps]
+        backwards = [b for _, b in reversed(steps)]
+        first = backwards.pop()  # the first layer's: the only one told need_dx
+
+        def forward(x):
+            for f in forwards:
+                x = f(x)
+            return x
+
+        def backward(dout, need_dx):
+            for b in backwards:
+                dout = b(dout, True)
+            return first(dout, need_dx)
+
+        return forward, backward
 
     def parameters(self) -> Iterator[Parameter]:
         for layer in self.layers:

@@ -136,7 +136,8 @@ def _one_epoch(network, loss, optimizer, X, y, batch_size: int, order) -> dict:
     the batch and the steps' values and correct counts in bulk, bit for bit the same
     (:class:`dlcourse.losses._LogitsTally`); any other loss object, and any batch that
     tally hands back (non-finite logits), is called as ``loss(y, out)`` and
-    ``loss.gradient(y, out)``.
+    ``loss.gradient(y, out)``. The first step goes through the checked methods; the
+    later ones take the same arithmetic without the checks where :func:`_without_checks` can.
     """
     if order is not None:
         X, y = X[order], y[order]
@@ -155,6 +156,8 @@ def _one_epoch(network, loss, optimizer, X, y, batch_size: int, order) -> dict:
             record(value, xb.shape[0], count_correct(loss, yb, out))
         backward(dout, need_dx=False)  # 3. backward: every .grad is overwritten
         step()  # 4. the update
+        if start == 0:  # every check has passed once: the later steps may skip them
+            forward, backward, step = _without_checks(network, X, optimizer, (forward, backward, step))
     total = 0.0
     for value, rows in tally.steps():  # in step order, as the loop would have added them
         total += value * rows
@@ -162,6 +165,56 @@ def _one_epoch(network, loss, optimizer, X, y, batch_size: int, order) -> dict:
     if task_of(loss) is not None:
         logs["accuracy"] = tally.correct / max(n, 1)
     return logs
+
+
+def _without_checks(network, X, optimizer, checked: tuple) -> tuple:
+    """The later steps' ``(forward, backward, step)``: ``checked`` without its checks where that is exact.
+
+    After the first step of an epoch has passed every check, the later steps hand the
+    network slices of the same rows (so the same type, dtype and width), and its layers'
+    outputs keep their per-sample shapes. A network that offers an unchecked step
+    (:meth:`dlcourse.layers.base.Layer._unchecked_step`: a Sequential of Dense layers and
+    built-in activations), on rows that are a float array, then runs through it, and an
+    optimizer with ``_unchecked_step`` (those of :mod:`dlcourse.optim`) updates without
+    the per-parameter checks: the same arithmetic in the same order, so the same numbers
+    bit for bit. The one input the loop does not make itself is the loss gradient: one
+    that is not an array of the output's shape and dtype goes through the checked
+    ``network.backward`` and that step's update through the checked ``step``, so the error
+    a learner sees is the checked one. Anything else keeps ``checked``.
+    """
+    offer = getattr(network, "_unchecked_step", None)
+    passes = offer() if offer is not None and type(X) is np.ndarray and X.dtype.kind == "f" else None
+    if passes is None:
+        return checked
+    run_forward, run_backward = passes
+    checked_backward, checked_step = checked[1], checked[2]
+    offer = getattr(optimizer, "_unchecked_step", None)
+    update = offer() if offer is not None else None
+    out, odd = None, False  # odd: this step's gradients came through the checked backward
+
+    def forward(x, training=True):
+        nonlocal out
+        out = run_forward(x)
+        return out
+
+    def backward(dout, need_dx=True):
+        nonlocal odd
+        if type(dout) is not np.ndarray or dout.shape != out.shape or dout.dtype != out.dtype:
+            odd = True  # the checked methods say what is wrong, and the checked step takes what they leave
+            return checked_backward(dout, need_dx)
+        return run_backward(dout, need_dx)
+
+    if update is None:
+        return forward, backward, checked_step
+
+    def step():
+        nonlocal odd
+        if odd:
+            odd = False
+            return checked_step()
+        return update()
+
+    return forward, backward, step
 
 
 class _GeneralTally:

@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import activations as _act
 from .._checks import as_float_array
-from .base import Layer, check_forward_called
+from .base import Layer, check_forward_called, keeps_methods
 
 __all__ = ["Activation", "ActivationCache", "layer_class", "LAYER_CLASSES"]
 
@@ -75,6 +75,30 @@ class Activation(Layer):
         if dout.shape != z.shape:
             raise ValueError(f"dout must have the shape of the layer's output {z.shape}; got {dout.shape}")
         return self.fn.vjp_from_output(z, cache.a, dout)
+
+    def _unchecked_step(self):
+        """``forward`` and ``backward`` without the checks (see :meth:`Layer._unchecked_step`).
+
+        Only for a function of :mod:`dlcourse.activations` itself (element-wise, or softmax
+        along an axis: the output has the input's shape on every step) that keeps the plain
+        ``__call__``, in a layer that keeps this class's methods; None otherwise.
+        """
+        fn = self.fn
+        if (not keeps_methods(self, Activation) or type(fn).__call__ is not _PLAIN_CALL
+                or type(fn).__module__ != _act.__name__ or {"_forward", "vjp_from_output"} & vars(fn).keys()):
+            return None
+        apply, vjp = fn._forward, fn.vjp_from_output
+
+        def forward(z):
+            a = np.asarray(apply(z))
+            self._cache = tuple.__new__(ActivationCache, (z, a))
+            return a
+
+        def backward(dout, need_dx):
+            z, a = self._cache
+            return vjp(z, a, dout)
+
+        return forward, backward
 
     def __repr__(self) -> str:
         if type(self) is Activation:

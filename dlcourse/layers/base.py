@@ -50,12 +50,30 @@ class Layer:
         for p in self.parameters():
             p.zero_grad()
 
+    def _unchecked_step(self):
+        """``(forward(x), backward(dout, need_dx))`` without this layer's checks, or None.
+
+        For the training loop (:func:`dlcourse.train.train`) only: once a step through the
+        checked ``forward`` and ``backward`` has passed, the later steps of the epoch hand a
+        layer arrays of the same type, dtype and per-sample shape, and a layer whose output
+        depends on nothing else may then skip the checks and compute exactly what the
+        checked methods compute. None (the default) keeps the checked methods on every step.
+        """
+        return None
+
     def __call__(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """Forward pass in evaluation mode (``training=False``) unless asked otherwise."""
         return self.forward(x, training=training)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def keeps_methods(layer: Layer, cls: type) -> bool:
+    """Whether ``layer`` runs ``cls``'s own ``forward`` and ``backward`` (overridden neither in a subclass nor on the object)."""
+    own = vars(layer)
+    return (type(layer).forward is cls.forward and type(layer).backward is cls.backward
+            and "forward" not in own and "backward" not in own)
 
 
 def check_forward_called(cache, layer: Layer) -> None:

@@ -117,6 +117,42 @@ class Optimizer:
             state["t"] += 1
             self._update(theta, g, state)
 
+    def _unchecked_step(self):
+        """``step()`` without its per-parameter checks, or None.
+
+        For the training loop (:func:`dlcourse.train.train`) only, after a checked
+        ``step()``: every gradient present now is an array of its parameter's shape and
+        dtype, and the layers that fill them keep those on the later steps of the epoch, so
+        the returned function updates the same parameters in the same order through the
+        same ``_update`` without checking again. None when some gradient needed converting,
+        some parameter has no state yet, or the subclass overrides ``step``.
+        """
+        todo = self._unchecked_params()
+        if todo is None:
+            return None
+        maximize, update = self.maximize, self._update
+
+        def step():
+            for p, state in todo:
+                state["t"] += 1
+                update(p.data, -p.grad if maximize else p.grad, state)
+
+        return step
+
+    def _unchecked_params(self) -> list | None:
+        """``(parameter, state)`` of every parameter ``step()`` updates as they stand, or None (see above)."""
+        if type(self).step is not Optimizer.step or "step" in vars(self):
+            return None
+        todo = []
+        for p, state in zip(self.params, self.state):
+            g = p.grad
+            if g is None:
+                continue
+            if type(g) is not np.ndarray or g.shape != p.data.shape or g.dtype != p.data.dtype or not state:
+                return None
+            todo.append((p, state))
+        return todo
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients: ``None`` by default (as torch), zeros if ``set_to_none=False``."""
         for p in self.params:
