@@ -4,7 +4,8 @@ The 1,797 8x8 digits, batch 32, float64 on every side, plain SGD (lr 0.05) on th
 cross-entropy of the logits. All three train the same network from the same initial
 weights on the same mini-batches (one shuffle per epoch from the same seeded
 generator, then contiguous slices), so they do exactly the same arithmetic; the
-final weights are compared to prove it.
+final weights are compared to prove it. Each side draws its shuffle inside its timed
+epoch (from a generator of its own, seeded as ``fit`` seeds its), as a loop of its kind would.
 
 Every side runs on one thread (``torch.set_num_threads(1)`` and OpenBLAS limited
 through threadpoolctl): at these sizes more threads gain nothing, and interleaving two
@@ -57,9 +58,11 @@ class Fused:
 
     def __init__(self, params):
         self.W1, self.b1, self.W2, self.b2 = (p.copy() for p in params)
+        self.rng = np.random.default_rng(SEED)  # the stream fit(seed=SEED) draws its orders from
 
-    def epoch(self, X, y, order):
+    def epoch(self, X, y):
         W1, b1, W2, b2 = self.W1, self.b1, self.W2, self.b2
+        order = self.rng.permutation(len(X))
         X, y = X[order], y[order]
         for start in range(0, len(X), BATCH):
             xb, yb = X[start:start + BATCH], y[start:start + BATCH]
@@ -100,9 +103,11 @@ class Torch:
                 module.bias.copy_(torch.from_numpy(b))
         self.opt = torch.optim.SGD(self.model.parameters(), lr=LR)
         self.loss = torch.nn.CrossEntropyLoss()
+        self.rng = np.random.default_rng(SEED)
 
-    def epoch(self, X, y, order):
+    def epoch(self, X, y):
         torch = self.torch
+        order = self.rng.permutation(len(X))
         idx = torch.from_numpy(order)
         Xs, ys = torch.from_numpy(X)[idx], torch.from_numpy(y)[idx]
         for start in range(0, len(order), BATCH):
@@ -120,18 +125,15 @@ def _interleaver(X, y, others, times):
     """A fit callback: time each dlcourse epoch, then run one epoch of each other side."""
     from dlcourse.callbacks import Callback
 
-    order_rng = np.random.default_rng(SEED)  # the same stream fit(seed=SEED) draws its orders from
-
     class Interleave(Callback):
         def on_epoch_begin(self, epoch, logs=None):
             self.start = time.perf_counter()
 
         def on_epoch_end(self, epoch, logs=None):
             times["dlcourse"].append(time.perf_counter() - self.start)
-            order = order_rng.permutation(len(X))
             for name, side in others.items():
                 start = time.perf_counter()
-                side.epoch(X, y, order)
+                side.epoch(X, y)
                 times[name].append(time.perf_counter() - start)
 
     return Interleave()
