@@ -157,12 +157,8 @@ class Dense(Layer):
             return None
         W, b = self.W, self.b
 
-        def forward(x):  # dense_forward's lines, inline
-            w = W.data
-            out = x @ w
-            if b is not None:
-                out += b.data
-            self._cache = _new_cache(DenseCache, (x, w))
+        def forward(x):
+            out, self._cache = dense_forward(x, W.data, None if b is None else b.data)
             return out
 
         def backward(dout, need_dx):

@@ -77,22 +77,6 @@ class SGD(Optimizer):
     def _init_state(self, theta: np.ndarray) -> dict:
         return {"b": np.zeros_like(theta)} if self.momentum != 0 else {}
 
-    def _unchecked_step(self):
-        """Plain gradient descent (no momentum, weight decay or maximize): ``_update``'s last line inline."""
-        todo = self._unchecked_params()
-        if (todo is None or self.momentum != 0 or self.weight_decay != 0 or self.maximize
-                or type(self)._update is not SGD._update or "_update" in vars(self)):
-            return super()._unchecked_step()
-
-        def step():
-            lr = self._lr
-            for p, state in todo:
-                state["t"] += 1
-                theta = p.data
-                theta -= lr * p.grad
-
-        return step
-
     def _update(self, theta: np.ndarray, g: np.ndarray, state: dict) -> None:
         if self.weight_decay != 0:
             g = g + self.weight_decay * theta
