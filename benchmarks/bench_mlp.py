@@ -22,7 +22,8 @@ their ratios with the lowest and highest: on this shared VM the ratio of one pro
 differs from the next by up to +-5 % (the same code, the same machine minutes apart;
 where each process's arrays land in memory is one cause that no setting here fixes),
 which is more than the distance between the measured ratio and the 1.1x goal, so one
-process cannot settle it.
+process cannot settle it. The weights' own placement is taken out of that luck: both
+NumPy sides keep them 64-byte aligned (see :class:`Fused`).
 
 Run alone: ``python benchmarks/bench_mlp.py`` (``--json EPOCHS``: one process's
 :func:`measure` as JSON, which :func:`rows` runs ``PROCESSES`` times).
@@ -65,10 +66,18 @@ def _init(rng):
 
 
 class Fused:
-    """The floor for a NumPy framework: one function, no layers, no copies it can avoid."""
+    """The floor for a NumPy framework: one function, no layers, no copies it can avoid.
+
+    Its weights are copied into 64-byte-aligned memory (:func:`dlcourse.parameter.aligned`),
+    as dlcourse's layers and PyTorch's allocator keep theirs: a plain ``copy()`` lands
+    wherever ``malloc`` puts it, and its epoch is then up to about 5 % slower or not by the
+    luck of the process's heap, which the ratio would measure instead of the framework.
+    """
 
     def __init__(self, params):
-        self.W1, self.b1, self.W2, self.b2 = (p.copy() for p in params)
+        from dlcourse.parameter import aligned
+
+        self.W1, self.b1, self.W2, self.b2 = (aligned(p) for p in params)
         self.rng = np.random.default_rng(SEED)  # the stream fit(seed=SEED) draws its orders from
 
     def epoch(self, X, y):

@@ -41,7 +41,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._checks import as_float_array, check_ndim
-from .parameter import Parameter
+from .parameter import Parameter, aligned
 
 __all__ = [
     "RNNCache", "RNNGrads", "rnn_forward", "rnn_backward", "gradient_norms_through_time",
@@ -225,9 +225,9 @@ class RNN:
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         q, _ = np.linalg.qr(rng.standard_normal((hidden_size, hidden_size)))
         limit = np.sqrt(1.0 / hidden_size)  # PyTorch's nn.RNN range U(-1/sqrt(H), 1/sqrt(H))
-        self.W_xh = Parameter(rng.uniform(-limit, limit, (input_size, hidden_size)), "W_xh")
-        self.W_hh = Parameter(recurrent_scale * q, "W_hh")
-        self.b = Parameter(np.zeros(hidden_size), "b")
+        self.W_xh = Parameter(aligned(rng.uniform(-limit, limit, (input_size, hidden_size))), "W_xh")
+        self.W_hh = Parameter(aligned(recurrent_scale * q), "W_hh")
+        self.b = Parameter(aligned(np.zeros(hidden_size)), "b")
         self._cache = None
 
     def parameters(self):

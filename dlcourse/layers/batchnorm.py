@@ -33,7 +33,7 @@ from typing import Iterator, NamedTuple
 import numpy as np
 
 from .._checks import as_float_array
-from ..parameter import Parameter
+from ..parameter import Parameter, aligned
 from .base import Layer, check_forward_called
 
 __all__ = ["BatchNorm"]
@@ -76,8 +76,8 @@ class BatchNorm(Layer):
         if not eps > 0:
             raise ValueError(f"eps must be > 0; got {eps!r}")
         self.num_features, self.momentum, self.eps = int(num_features), float(momentum), float(eps)
-        self.gamma = Parameter(np.ones(self.num_features, dtype=dtype), "gamma")
-        self.beta = Parameter(np.zeros(self.num_features, dtype=dtype), "beta")
+        self.gamma = Parameter(aligned(np.ones(self.num_features, dtype)), "gamma")
+        self.beta = Parameter(aligned(np.zeros(self.num_features, dtype)), "beta")
         self.running_mean = np.zeros(self.num_features, dtype=dtype)
         self.running_var = np.ones(self.num_features, dtype=dtype)
         self._cache: BatchNormCache | None = None

@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import init as _init
 from .._checks import as_float_array, check_ndim
-from ..parameter import Parameter
+from ..parameter import Parameter, aligned
 from ._conv_kernels import backward as _kernel_backward
 from ._conv_kernels import forward as _kernel_forward
 from .base import Layer, check_forward_called
@@ -304,8 +304,8 @@ class Conv2D(Layer):
         self.in_channels, self.out_channels, self.kernel_size = c, f, (kh, kw)
         self.stride, self.padding, self.naive = stride, padding, naive
         gen = _init.as_generator(rng if rng is not None else seed)
-        self.W = Parameter(_init.get(init)((f, c, kh, kw), gen, dtype=dtype), "W")
-        self.b = Parameter(np.zeros(f, dtype=dtype), "b")
+        self.W = Parameter(aligned(_init.get(init)((f, c, kh, kw), gen, dtype=dtype)), "W")
+        self.b = Parameter(aligned(np.zeros(f, dtype)), "b")
         self._cache = None
 
     def forward(self, x, training: bool = True):

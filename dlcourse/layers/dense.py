@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import init as _init
 from .._checks import as_float_array
-from ..parameter import Parameter
+from ..parameter import Parameter, aligned
 from .base import Layer, check_forward_called, keeps_methods
 
 __all__ = ["Dense", "DenseCache", "dense_forward", "dense_backward"]
@@ -121,8 +121,8 @@ class Dense(Layer):
         self.init = init
         gen = _init.as_generator(rng if rng is not None else seed)
         w = _init.get(init)((self.in_features, self.out_features), gen, dtype=dtype)
-        self.W = Parameter(np.asarray(w, dtype=dtype), "W")
-        self.b = Parameter(np.zeros(self.out_features, dtype=dtype), "b") if bias else None
+        self.W = Parameter(aligned(w, dtype), "W")
+        self.b = Parameter(aligned(np.zeros(self.out_features, dtype)), "b") if bias else None
         self._cache: DenseCache | None = None
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
