@@ -127,16 +127,9 @@ class Optimizer:
         same ``_update`` without checking again. None when some gradient needed converting,
         some parameter has no state yet, or the subclass overrides ``step``.
         """
-        if type(self).step is not Optimizer.step or "step" in vars(self):
+        todo = self._unchecked_params()
+        if todo is None:
             return None
-        todo = []  # (parameter, state) of every parameter step() updates as they stand
-        for p, state in zip(self.params, self.state):
-            g = p.grad
-            if g is None:
-                continue
-            if type(g) is not np.ndarray or g.shape != p.data.shape or g.dtype != p.data.dtype or not state:
-                return None
-            todo.append((p, state))
         maximize, update = self.maximize, self._update
 
         def step():
@@ -145,6 +138,21 @@ class Optimizer:
                 update(p.data, -p.grad if maximize else p.grad, state)
 
         return step
+
+    def _unchecked_params(self) -> list | None:
+        """``(parameter, state)`` of every parameter ``step()`` updates as things stand, or None
+        where :meth:`_unchecked_step` must not skip the checks (see there)."""
+        if type(self).step is not Optimizer.step or "step" in vars(self):
+            return None
+        todo = []
+        for p, state in zip(self.params, self.state):
+            g = p.grad
+            if g is None:
+                continue
+            if type(g) is not np.ndarray or g.shape != p.data.shape or g.dtype != p.data.dtype or not state:
+                return None
+            todo.append((p, state))
+        return todo
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients: ``None`` by default (as torch), zeros if ``set_to_none=False``."""

@@ -77,6 +77,26 @@ class SGD(Optimizer):
     def _init_state(self, theta: np.ndarray) -> dict:
         return {"b": np.zeros_like(theta)} if self.momentum != 0 else {}
 
+    def _unchecked_step(self):
+        """The base class's unchecked step, and for plain SGD (no momentum, no weight decay)
+        one loop of :math:`\\theta \\leftarrow \\theta - \\eta g` with no call per parameter:
+        the arithmetic of :meth:`_update`, so the same numbers bit for bit."""
+        if self.momentum != 0 or self.weight_decay != 0 or type(self)._update is not SGD._update \
+                or "_update" in vars(self):
+            return super()._unchecked_step()
+        todo = self._unchecked_params()
+        if todo is None:
+            return None
+        maximize = self.maximize
+
+        def step():
+            lr = self._lr
+            for p, state in todo:
+                state["t"] += 1
+                p.data -= lr * (-p.grad if maximize else p.grad)
+
+        return step
+
     def _update(self, theta: np.ndarray, g: np.ndarray, state: dict) -> None:
         if self.weight_decay != 0:
             g = g + self.weight_decay * theta
