@@ -528,6 +528,18 @@ class _LogitsTally:
             self.correct += int(np.count_nonzero(shifted.argmax(axis=1) == labels))
 
 
+def _gradient_fits(loss) -> bool:
+    """Whether ``loss.gradient(y, out)`` is, by construction, an array of ``out``'s shape and dtype.
+
+    True for a loss of this module that keeps :meth:`Loss.gradient` (which returns that,
+    as documented) and sets none of the methods it calls on the object itself: the
+    training loop then hands its gradients to ``backward`` without checking them.
+    """
+    cls = type(loss)
+    return (cls.__module__ == __name__ and isinstance(loss, Loss) and cls.gradient is Loss.gradient
+            and not {"gradient", "_gradient", "_validate"} & vars(loss).keys())
+
+
 _max_reduce, _sum_reduce = np.maximum.reduce, np.add.reduce
 #: ``np.arange(0, N * K, K)`` by logits shape ``(N, K)``, for the indexing in :meth:`_LogitsTally.gradient`.
 _ROW_STARTS: dict[tuple, np.ndarray] = {}

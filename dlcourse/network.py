@@ -128,12 +128,12 @@ class Sequential(Layer):
         backwards = [b for _, b in reversed(steps)]
         first = backwards.pop()  # the first layer's: the only one told need_dx
 
-        def forward(x):
+        def forward(x, training=True):  # the public methods' signatures: train calls them alike
             for f in forwards:
                 x = f(x)
             return x
 
-        def backward(dout, need_dx):
+        def backward(dout, need_dx=True):
             for b in backwards:
                 dout = b(dout, True)
             return first(dout, need_dx)

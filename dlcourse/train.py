@@ -157,7 +157,7 @@ def _one_epoch(network, loss, optimizer, X, y, batch_size: int, order) -> dict:
         backward(dout, need_dx=False)  # 3. backward: every .grad is overwritten
         step()  # 4. the update
         if start == 0:  # every check has passed once: the later steps may skip them
-            forward, backward, step = _without_checks(network, X, optimizer, (forward, backward, step))
+            forward, backward, step = _without_checks(network, X, loss, optimizer, (forward, backward, step))
     total = 0.0
     for value, rows in tally.steps():  # in step order, as the loop would have added them
         total += value * rows
@@ -167,7 +167,7 @@ def _one_epoch(network, loss, optimizer, X, y, batch_size: int, order) -> dict:
     return logs
 
 
-def _without_checks(network, X, optimizer, checked: tuple) -> tuple:
+def _without_checks(network, X, loss, optimizer, checked: tuple) -> tuple:
     """The later steps' ``(forward, backward, step)``: ``checked`` without its checks where that is exact.
 
     After the first step of an epoch has passed every check, the later steps hand the
@@ -177,8 +177,10 @@ def _without_checks(network, X, optimizer, checked: tuple) -> tuple:
     built-in activations), on rows that are a float array, then runs through it, and an
     optimizer with ``_unchecked_step`` (those of :mod:`dlcourse.optim`) updates without
     the per-parameter checks: the same arithmetic in the same order, so the same numbers
-    bit for bit. The one input the loop does not make itself is the loss gradient: one
-    that is not an array of the output's shape and dtype goes through the checked
+    bit for bit. The one input the loop does not make itself is the loss gradient. A loss
+    of :mod:`dlcourse.losses` gives an array of the output's shape and dtype by
+    construction (``losses._gradient_fits``), so its gradients go straight in; for any
+    other loss, a gradient that is not such an array goes through the checked
     ``network.backward`` and that step's update through the checked ``step``, so the error
     a learner sees is the checked one. Anything else keeps ``checked``.
     """
@@ -190,6 +192,8 @@ def _without_checks(network, X, optimizer, checked: tuple) -> tuple:
     checked_backward, checked_step = checked[1], checked[2]
     offer = getattr(optimizer, "_unchecked_step", None)
     update = offer() if offer is not None else None
+    if update is not None and _losses._gradient_fits(loss):
+        return run_forward, run_backward, update
     out, odd = None, False  # odd: this step's gradients came through the checked backward
 
     def forward(x, training=True):

@@ -17,15 +17,15 @@ from dlcourse.network import Sequential
 
 
 def _checked_only(monkeypatch):
-    monkeypatch.setattr(train, "_without_checks", lambda network, X, optimizer, checked: checked)
+    monkeypatch.setattr(train, "_without_checks", lambda network, X, loss, optimizer, checked: checked)
 
 
 def _spy(monkeypatch) -> list:
     """Record, per epoch, whether the loop got something other than the checked methods."""
     took, real = [], train._without_checks
 
-    def spy(network, X, optimizer, checked):
-        got = real(network, X, optimizer, checked)
+    def spy(network, X, loss, optimizer, checked):
+        got = real(network, X, loss, optimizer, checked)
         took.append(tuple(a is not b for a, b in zip(got, checked)))
         return got
 
@@ -62,6 +62,9 @@ CASES = {
     "nested-sequential-adamw": (lambda: [Sequential([L.Dense(6, 8, seed=1), L.ReLU()]), L.Dense(8, 3, seed=2)],
                                 "cross_entropy_with_logits", lambda p: optim.AdamW(p, lr=0.01), "multiclass", 3,
                                 np.float64),
+    "relu-f32-plain-sgd": (lambda: [L.Dense(6, 16, seed=1, dtype=np.float32), L.ReLU(),
+                                    L.Dense(16, 4, seed=2, dtype=np.float32)],
+                           "cross_entropy_with_logits", lambda p: optim.SGD(p, lr=0.1), "multiclass", 4, np.float32),
 }
 
 
@@ -306,3 +309,106 @@ def test_the_tallys_correct_count_is_the_argmax_count(ties, rng):
         right += train.count_correct(loss, labels, z)
     tally.steps()
     assert tally.correct == right
+
+
+def _loss_inputs(loss, rng, dtype):
+    """Valid ``(y, out)`` for ``loss``, 7 samples of 3 outputs, as ``check_targets`` hands them to it."""
+    out = rng.normal(size=(7, 3)).astype(dtype)
+    name = loss.name
+    if name in ("cross_entropy_with_logits", "sparse_categorical_cross_entropy"):
+        y = rng.integers(0, 3, size=7)
+    elif "categorical" in name or name == "kl_divergence":
+        y = rng.dirichlet(np.ones(3), size=7)
+    elif "binary" in name:
+        y = rng.integers(0, 2, size=(7, 3)).astype(dtype)
+    elif name == "hinge":
+        y = rng.choice([-1.0, 1.0], size=(7, 3)).astype(dtype)
+    else:
+        y = rng.normal(size=(7, 3)).astype(dtype)
+    if name in ("binary_cross_entropy", "categorical_cross_entropy", "sparse_categorical_cross_entropy",
+                "kl_divergence"):
+        out = np.clip(np.abs(out), 0.05, None)
+        out = (out / out.sum(axis=1, keepdims=True)).astype(dtype)
+    y = train.check_targets(loss, y, 7, 3)
+    return y, out
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", sorted(losses.LOSSES))
+def test_every_library_loss_gradient_has_the_outputs_shape_and_dtype(name, dtype, rng):
+    """The contract the loop relies on when it skips checking a library loss's gradient:
+    ``gradient(y, out)`` is an ndarray of ``out``'s shape and dtype (and _gradient_fits says so)."""
+    loss = losses.get(name)
+    assert losses._gradient_fits(loss)
+    y, out = _loss_inputs(loss, rng, dtype)
+    g = loss.gradient(y, out)
+    assert type(g) is np.ndarray and g.shape == out.shape and g.dtype == out.dtype, (type(g), g.shape, g.dtype)
+
+
+class _MyMSE(losses.MSE):
+    pass
+
+
+def test_only_an_untouched_library_loss_skips_the_gradient_check():
+    """A subclass defined elsewhere, a gradient set on the object, or an object that is not
+    a Loss keeps the check of every gradient."""
+    assert losses._gradient_fits(losses.MSE())
+    assert not losses._gradient_fits(_MyMSE())
+    patched = losses.MSE()
+    patched.gradient = lambda y, out: out
+    assert not losses._gradient_fits(patched)
+    inner = losses.MSE()
+    inner._gradient = lambda t, p: p
+    assert not losses._gradient_fits(inner)
+    assert not losses._gradient_fits(_BadGradientLoss(lambda g: g))
+
+
+def test_a_library_loss_gets_the_networks_own_unchecked_passes(monkeypatch):
+    """With a library loss and optimizer the loop calls the network's and the optimizer's
+    unchecked functions directly (no guard around them); with another loss it keeps the guard."""
+    got = []
+    real = train._without_checks
+
+    def spy(network, X, loss, optimizer, checked):
+        got.append(real(network, X, loss, optimizer, checked))
+        return got[-1]
+
+    monkeypatch.setattr(train, "_without_checks", spy)
+    _train("relu-logits-sgd", 2, epochs=1)
+    names = [f.__qualname__ for f in got[0]]
+    assert names == ["Sequential._unchecked_step.<locals>.forward", "Sequential._unchecked_step.<locals>.backward",
+                     "SGD._unchecked_step.<locals>.step"], names
+    got.clear()
+    X, y = _data(np.random.default_rng(5), 40, 4, 2, "regression")
+    net = Sequential([L.Dense(4, 5, seed=0), L.Tanh(), L.Dense(5, 2, seed=1)])
+    train.train(net, _BadGradientLoss(lambda g: g), optim.SGD(list(net.parameters()), lr=0.1), X, y,
+                epochs=1, batch_size=8, seed=0, progress=False)
+    names = [f.__qualname__ for f in got[0]]
+    assert names == ["_without_checks.<locals>.forward", "_without_checks.<locals>.backward",
+                     "_without_checks.<locals>.step"], names
+
+
+def test_layers_keep_their_weights_on_cache_lines():
+    """The weights a layer creates start on a 64-byte boundary (parameter.aligned), in the layer's dtype."""
+    from dlcourse.parameter import ALIGNMENT, aligned
+
+    for layer in (L.Dense(64, 128, seed=0), L.Dense(5, 3, seed=0, dtype=np.float32), L.Conv2D(3, 8, 3, seed=0),
+                  L.BatchNorm(6)):
+        for p in layer.parameters():
+            assert p.data.ctypes.data % ALIGNMENT == 0, (layer, p.name)
+            assert p.data.flags.c_contiguous and p.data.flags.writeable
+    a = np.arange(12.0).reshape(3, 4).T
+    b = aligned(a, np.float32)
+    assert b.ctypes.data % ALIGNMENT == 0 and b.dtype == np.float32 and b.flags.c_contiguous
+    np.testing.assert_array_equal(b, a.astype(np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_every_activation_forward_returns_an_array_of_the_inputs_shape_and_dtype(dtype, rng):
+    """The unchecked activation layer keeps ``fn._forward(z)`` as it comes: an ndarray of z's shape and dtype."""
+    from dlcourse import activations
+
+    z = rng.normal(size=(5, 4)).astype(dtype)
+    for name, fn in sorted(activations.ACTIVATIONS.items()):
+        a = fn._forward(z)
+        assert type(a) is np.ndarray and a.shape == z.shape and a.dtype == z.dtype, (name, type(a), a.dtype)
