@@ -414,9 +414,9 @@ class CrossEntropyWithLogits(Loss):
             return (s - t) / _check_rows(z)
         return (s * np.sum(t, axis=-1, keepdims=True) - t) / _check_rows(z)
 
-    def _fit_tally(self) -> "_LogitsTally":
-        """A new tally of one epoch's one-pass steps, for :func:`dlcourse.train.train`."""
-        return _LogitsTally()
+    def _fit_tally(self, rows: int | None = None) -> "_LogitsTally":
+        """A new tally of one epoch's one-pass steps (``rows``: the epoch's, if known), for :func:`dlcourse.train.train`."""
+        return _LogitsTally(rows)
 
 
 class _LogitsTally:
@@ -425,23 +425,28 @@ class _LogitsTally:
     The training loop (:func:`dlcourse.train.train`) checks the targets once for the whole
     call (integer labels in ``0..K-1``, :func:`dlcourse.train.check_targets`), so nothing
     is validated again here. Per batch, :meth:`gradient` returns ``(softmax(z) - onehot) / N``
-    from one max, one exp and one row sum, and keeps the shifted logits ``z - max`` and the
-    row sums; the loss value and the correct count of each step are taken later from the
-    kept arrays of many steps at once (every 2**20 kept numbers, and at the end), which
-    costs a Python-level pass per epoch instead of per step. They are bit for bit the
-    numbers ``loss(labels, z)`` and the argmax count give at the step: every operation is
-    element-wise or a row sum of the same length, and ``argmax(z - max) == argmax(z)``
-    exactly, since only the maximal entries give exactly 0 (the others are negative).
-    A step the general path takes (:meth:`add`) is recorded in its place in the order.
+    from one max, one exp and one row sum, and writes the shifted logits ``z - max`` and the
+    row sums into the epoch's buffers (one block of rows each, filled in step order, so a
+    step allocates nothing that outlives it); the loss value and the correct count of each
+    step are taken later from the filled rows of many steps at once (when the buffer is
+    full, at most 2**20 numbers, and at the end), which costs a Python-level pass per epoch
+    instead of per step. They are bit for bit the numbers ``loss(labels, z)`` and the argmax
+    count give at the step: every operation is element-wise or a row sum of the same
+    length, and ``argmax(z - max) == argmax(z)`` exactly, since only the maximal entries
+    give exactly 0 (the others are negative). A step the general path takes (:meth:`add`)
+    is recorded in its place in the order.
     """
 
-    __slots__ = ("_held", "_kept", "_steps", "correct")
-    #: Kept logits, in numbers, above which the values taken so far are computed.
+    __slots__ = ("_rows", "_shifted", "_sums", "_filled", "_labels", "_sizes", "_steps", "correct")
+    #: The most logits, in numbers, the buffer holds before the values so far are computed.
     HOLD = 1 << 20
 
-    def __init__(self):
-        self._held: list[tuple] = []  # (shifted, row sums, labels) per step not yet valued
-        self._kept = 0
+    def __init__(self, rows: int | None = None):
+        self._rows = rows  # the epoch's rows, if known: the buffer's size (within HOLD)
+        self._shifted = self._sums = None  # (capacity, K) shifted logits and (capacity, 1) row sums
+        self._filled = 0  # rows of the buffers written and not yet valued
+        self._labels: list = []  # the labels of those steps, in order
+        self._sizes: list[int] = []  # their batch sizes
         self._steps: list[tuple[float, int]] = []  # (value, rows) per step, in order
         self.correct = 0
 
@@ -459,23 +464,38 @@ class _LogitsTally:
         m = _max_reduce(z, axis=1, keepdims=True)
         if not math.isfinite(_sum_reduce(m, axis=None)):
             return None
-        n = z.shape[0]
+        n, k = z.shape
         starts = _ROW_STARTS.get(z.shape)
         if starts is None:  # the flat index of each row's first entry
-            starts = _ROW_STARTS[z.shape] = np.arange(0, z.size, z.shape[1])
+            starts = _ROW_STARTS[z.shape] = np.arange(0, z.size, k)
             starts.flags.writeable = False
-        shifted = z - m
+        buf, at = self._shifted, self._filled
+        if buf is None or at + n > buf.shape[0] or buf.shape[1] != k or buf.dtype != z.dtype:
+            buf, at = self._new_buffers(n, k, z.dtype)
+        shifted = buf[at:at + n]
+        _subtract(z, m, out=shifted)  # z - m, into the buffer
         e = np.exp(shifted)
-        sums = _sum_reduce(e, axis=1, keepdims=True)
-        self._held.append((shifted, sums, labels))
-        self._kept += shifted.size
-        if self._kept > self.HOLD:
-            self._value_held()
+        sums = self._sums[at:at + n]
+        _sum_reduce(e, axis=1, keepdims=True, out=sums)
+        self._filled = at + n
+        self._labels.append(labels)
+        self._sizes.append(n)
         e /= sums  # the softmax s; then (s - onehot) / N in place
         flat = e.reshape(-1)  # a view; one flat index is faster than e[rows, labels]
         flat[starts + labels] -= 1
         e /= n
         return e
+
+    def _new_buffers(self, n: int, k: int, dtype) -> tuple[np.ndarray, int]:
+        """Value what the buffers hold, and make them fit the next steps: rows of width ``k`` in ``dtype``."""
+        self._value_held()
+        buf = self._shifted
+        if buf is None or buf.shape[1] != k or buf.dtype != dtype or buf.shape[0] < n:
+            rows = self.HOLD // k if self._rows is None else min(self._rows, self.HOLD // k)
+            rows = max(rows, n)
+            buf = self._shifted = np.empty((rows, k), dtype)
+            self._sums = np.empty((rows, 1), dtype)
+        return buf, 0
 
     def add(self, value: float, n: int, correct) -> None:
         """Record a step the general path took: its loss ``value`` on ``n`` rows, ``correct`` of them right."""
@@ -489,36 +509,25 @@ class _LogitsTally:
         return self._steps
 
     def _value_held(self) -> None:
-        held = self._held
-        kinds = [(h[0].shape[1], h[0].dtype) for h in held]
-        i = 0
-        while i < len(held):  # runs of steps whose logits have one width and dtype: one pass each
-            j = i + 1
-            while j < len(held) and kinds[j] == kinds[i]:
-                j += 1
-            self._value_run(held[i:j])
-            i = j
-        held.clear()
-        self._kept = 0
-
-    def _value_run(self, held: list) -> None:
-        shifted = np.concatenate([h[0] for h in held])
-        sums = np.concatenate([h[1] for h in held])
-        labels = np.concatenate([h[2] for h in held])
-        rows, k = shifted.shape
+        rows = self._filled
+        if not rows:
+            return
+        shifted, k = self._shifted[:rows], self._shifted.shape[1]
+        sums = self._sums[:rows]
+        labels = self._labels[0] if len(self._labels) == 1 else np.concatenate(self._labels)
+        sizes = self._sizes
+        self._filled = 0
+        self._labels, self._sizes = [], []
         # -sum(log_softmax(z)[n, y_n]) / N per step, term by term as __call__ computes it
         picked = shifted.reshape(-1)[np.arange(0, rows * k, k) + labels]  # shifted[n, y_n]
         terms = picked - np.log(sums)[:, 0]
-        sizes = [h[2].shape[0] for h in held]
-        i = start = 0
-        while i < len(sizes):  # runs of steps with the same batch size: one row sum each
-            n, j = sizes[i], i + 1
-            while j < len(sizes) and sizes[j] == n:
-                j += 1
-            stop = start + (j - i) * n
-            values = -_sum_reduce(terms[start:stop].reshape(j - i, n), axis=1) / n
+        start = 0
+        for n, run in itertools.groupby(sizes):  # runs of steps with one batch size: one row sum each
+            count = len(list(run))
+            stop = start + count * n
+            values = -_sum_reduce(terms[start:stop].reshape(count, n), axis=1) / n
             self._steps.extend(zip(values.tolist(), itertools.repeat(n)))
-            i, start = j, stop
+            start = stop
         # argmax(z) == y_n, counted without an argmax over short rows: each row of z - max
         # is exactly 0 at its maxima and negative elsewhere, so where every row has one 0
         # the argmax is y_n exactly where shifted[n, y_n] is 0 (ties: the argmax itself).
@@ -540,7 +549,7 @@ def _gradient_fits(loss) -> bool:
             and not {"gradient", "_gradient", "_validate"} & vars(loss).keys())
 
 
-_max_reduce, _sum_reduce = np.maximum.reduce, np.add.reduce
+_max_reduce, _sum_reduce, _subtract = np.maximum.reduce, np.add.reduce, np.subtract
 #: ``np.arange(0, N * K, K)`` by logits shape ``(N, K)``, for the indexing in :meth:`_LogitsTally.gradient`.
 _ROW_STARTS: dict[tuple, np.ndarray] = {}
 

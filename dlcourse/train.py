@@ -143,7 +143,7 @@ def _one_epoch(network, loss, optimizer, X, y, batch_size: int, order) -> dict:
         X, y = X[order], y[order]
     n = X.shape[0]
     make_tally = getattr(loss, "_fit_tally", None)
-    tally = _GeneralTally() if make_tally is None else make_tally()
+    tally = _GeneralTally() if make_tally is None else make_tally(n)
     forward, backward, step = network.forward, network.backward, optimizer.step
     one_pass, record = tally.gradient, tally.add
     for start in range(0, n, batch_size):

@@ -408,17 +408,21 @@ def test_one_pass_cross_entropy_step_is_bit_for_bit_the_general_path(dtype, rng)
     assert len(tally.steps()) == 1  # nothing recorded for a batch handed back
 
 
+@pytest.mark.parametrize("rows", [None, 3, 10 ** 4])  # the epoch's rows as told: none, fewer than a batch, plenty
 @pytest.mark.parametrize("hold", [10 ** 9, 50])  # all values taken at the end; or every few steps
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_an_epoch_tally_gives_each_step_the_general_value_and_count_in_order(dtype, hold, rng, monkeypatch):
+def test_an_epoch_tally_gives_each_step_the_general_value_and_count_in_order(dtype, hold, rows, rng, monkeypatch):
     """Does the tally the training loop keeps per epoch give, step by step in order, exactly the
-    value loss() and the argmax count give at that step, with general-path steps in between?"""
+    value loss() and the argmax count give at that step, with general-path steps in between,
+    whether its buffers are reused across steps, filled up, or remade for a new width or dtype?"""
     loss = losses.cross_entropy_with_logits
     monkeypatch.setattr(losses._LogitsTally, "HOLD", hold)
-    tally = loss._fit_tally()
+    tally = loss._fit_tally(rows)
     want, right = [], 0
-    for step, n in enumerate([32, 32, 5, 32, 1, 17, 17, 32, 9]):
-        k = 7 if step % 2 else 3
+    for step, n in enumerate([32, 32, 5, 32, 1, 17, 17, 32, 9, 4, 4]):
+        k = 3 if step in (4, 5, 8) else 7  # runs of one width, and changes of width
+        if step == 7:  # and of dtype, within the same width
+            dtype = np.float32 if dtype == np.float64 else np.float64
         z = (rng.uniform(0.1, 40) * rng.normal(size=(n, k))).astype(dtype)
         z[0] = z[0, 0]  # ties: the first maximum counts
         labels = rng.integers(0, k, size=n).astype(np.intp)
