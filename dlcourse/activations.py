@@ -394,8 +394,12 @@ class ReLUFunction(ActivationFunction):
 
     def vjp_from_output(self, z, a, dout):
         # dout * (z > 0), bit for bit (0 where z is NaN), with the mask as numbers first:
-        # a product of two float arrays is faster than one of a float and a bool array.
-        return dout * np.greater(z, _zero(z.dtype)).astype(dout.dtype)
+        # a product of two float arrays is faster than one of a float and a bool array,
+        # and writing it into the mask's own memory saves allocating a third array.
+        mask = np.greater(z, _zero(z.dtype)).astype(dout.dtype)
+        if mask.shape != dout.shape:  # dout broadcasts against z: a new array of the joint shape
+            return dout * mask
+        return np.multiply(dout, mask, out=mask)
 
 
 @register
