@@ -113,32 +113,21 @@ class Sequential(Layer):
             dout = self.layers[i].backward(dout, need_dx=need_dx or i > 0)
         return dout
 
-    def _unchecked_step(self):
-        """Every layer's unchecked step, in order (see :meth:`Layer._unchecked_step`), or None.
+    def _unchecked_parts(self) -> list | None:
+        """Every layer's parts, in order (see :meth:`Layer._unchecked_step`), or None.
 
         None when this object overrides ``forward`` or ``backward``, has no layers, or some
         layer offers none: the checked methods then run on every step.
         """
         if not keeps_methods(self, Sequential) or not self.layers:
             return None
-        steps = [layer._unchecked_step() for layer in self.layers]
-        if None in steps:
-            return None
-        forwards = [f for f, _ in steps]
-        backwards = [b for _, b in reversed(steps)]
-        first = backwards.pop()  # the first layer's: the only one told need_dx
-
-        def forward(x, training=True):  # the public methods' signatures: train calls them alike
-            for f in forwards:
-                x = f(x)
-            return x
-
-        def backward(dout, need_dx=True):
-            for b in backwards:
-                dout = b(dout, True)
-            return first(dout, need_dx)
-
-        return forward, backward
+        parts = []
+        for layer in self.layers:
+            own = layer._unchecked_parts()
+            if own is None:
+                return None
+            parts += own
+        return parts
 
     def parameters(self) -> Iterator[Parameter]:
         for layer in self.layers:

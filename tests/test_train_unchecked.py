@@ -376,8 +376,8 @@ def test_a_library_loss_gets_the_networks_own_unchecked_passes(monkeypatch):
     monkeypatch.setattr(train, "_without_checks", spy)
     _train("relu-logits-sgd", 2, epochs=1)
     names = [f.__qualname__ for f in got[0]]
-    assert names == ["Sequential._unchecked_step.<locals>.forward", "Sequential._unchecked_step.<locals>.backward",
-                     "SGD._unchecked_step.<locals>.step"], names
+    assert names == ["forward", "backward", "SGD._unchecked_step.<locals>.step"], names
+    assert [f.__code__.co_filename for f in got[0][:2]] == ["<dlcourse unchecked passes: dense, activation, dense>"] * 2
     got.clear()
     X, y = _data(np.random.default_rng(5), 40, 4, 2, "regression")
     net = Sequential([L.Dense(4, 5, seed=0), L.Tanh(), L.Dense(5, 2, seed=1)])
@@ -412,3 +412,43 @@ def test_every_activation_forward_returns_an_array_of_the_inputs_shape_and_dtype
     for name, fn in sorted(activations.ACTIVATIONS.items()):
         a = fn._forward(z)
         assert type(a) is np.ndarray and a.shape == z.shape and a.dtype == z.dtype, (name, type(a), a.dtype)
+
+
+def test_the_generated_passes_are_compiled_once_per_chain_and_show_their_source(rng):
+    """train compiles the straight-line passes once per chain shape (not per epoch), and a
+    traceback through them shows the generated lines (they are in linecache)."""
+    import linecache
+    import traceback
+
+    from dlcourse.layers import _unchecked
+
+    shape = ("dense-nobias", "activation", "dense", "activation", "dense")
+    _unchecked._CODE.pop(shape, None)
+    before = len(_unchecked._CODE)
+    X, y = _data(rng, 50, 5, 3, "multiclass")
+    net = Sequential([L.Dense(5, 7, seed=0, bias=False), L.Tanh(), L.Dense(7, 6, seed=1), L.ReLU(),
+                      L.Dense(6, 3, seed=2)])
+    train.train(net, "cross_entropy_with_logits", optim.SGD(list(net.parameters()), lr=0.1), X, y,
+                epochs=4, batch_size=8, seed=0, progress=False)
+    assert len(_unchecked._CODE) == before + 1 and shape in _unchecked._CODE
+    forward, backward = net._unchecked_step()
+    lines = linecache.getlines(forward.__code__.co_filename)
+    assert lines and lines[0].startswith("def forward(x, training=True):")
+    text = "".join(lines)
+    assert "B0" not in text and "x += B2.data" in text and "x += B4.data" in text  # the first Dense has no bias
+    with pytest.raises(ValueError) as info:  # a width the chain was not made for: numpy's error, from our lines
+        forward(np.ones((2, 4)))
+    frames = traceback.extract_tb(info.value.__traceback__)
+    assert frames[-1].filename == forward.__code__.co_filename and frames[-1].line == "x = x @ w"
+
+
+def test_the_generator_names_a_wrong_chain():
+    from dlcourse.layers import _unchecked
+
+    with pytest.raises(ValueError, match="at least one part"):
+        _unchecked.passes([])
+    with pytest.raises(ValueError, match="unknown part kind 'conv' at position 1"):
+        _unchecked.passes([("dense", L.Dense(2, 2, seed=0)), ("conv", None)])
+    assert _unchecked.source(("dense", "activation")).splitlines()[:4] == [
+        "def forward(x, training=True):", "    w = W0.data", "    L0._cache = _new(DenseCache, (x, w))",
+        "    x = x @ w"]

@@ -76,29 +76,19 @@ class Activation(Layer):
             raise ValueError(f"dout must have the shape of the layer's output {z.shape}; got {dout.shape}")
         return self.fn.vjp_from_output(z, cache.a, dout)
 
-    def _unchecked_step(self):
-        """``forward`` and ``backward`` without the checks (see :meth:`Layer._unchecked_step`).
+    def _unchecked_parts(self) -> list | None:
+        """``[("activation", self)]`` for :meth:`Layer._unchecked_step`, or None.
 
         Only for a function of :mod:`dlcourse.activations` itself (element-wise, or softmax
         along an axis: the output has the input's shape on every step) that keeps the plain
-        ``__call__``, in a layer that keeps this class's methods; None otherwise.
+        ``__call__``, in a layer that keeps this class's methods; the step then calls
+        ``fn._forward`` and ``fn.vjp_from_output`` directly.
         """
         fn = self.fn
         if (not keeps_methods(self, Activation) or type(fn).__call__ is not _PLAIN_CALL
                 or type(fn).__module__ != _act.__name__ or {"_forward", "vjp_from_output"} & vars(fn).keys()):
             return None
-        apply, vjp = fn._forward, fn.vjp_from_output
-
-        def forward(z):
-            a = apply(z)  # an ndarray for an array z, for every function of the module (tested)
-            self._cache = tuple.__new__(ActivationCache, (z, a))
-            return a
-
-        def backward(dout, need_dx):
-            z, a = self._cache
-            return vjp(z, a, dout)
-
-        return forward, backward
+        return [("activation", self)]
 
     def __repr__(self) -> str:
         if type(self) is Activation:

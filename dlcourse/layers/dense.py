@@ -148,34 +148,10 @@ class Dense(Layer):
             self.b.grad = db
         return dx
 
-    def _unchecked_step(self):
-        """``forward`` and ``backward`` without the input checks (see :meth:`Layer._unchecked_step`).
-
-        None where either method is overridden: that code then runs every step.
-        """
-        if not keeps_methods(self, Dense):
-            return None
-        W, b = self.W, self.b
-
-        # dense_forward and dense_backward inlined (the same operations in the same order,
-        # so the same numbers; tested against the checked methods): at batch 32 a Python
-        # call more per layer and pass is a measurable part of a step.
-        def forward(x):
-            w = W.data
-            out = x @ w
-            if b is not None:
-                out += b.data
-            self._cache = _new_cache(DenseCache, (x, w))
-            return out
-
-        def backward(dout, need_dx):
-            x, w = self._cache
-            W.grad = x.T @ dout
-            if b is not None:
-                b.grad = _sum_reduce(dout, axis=0)
-            return dout @ w.T if need_dx else None
-
-        return forward, backward
+    def _unchecked_parts(self) -> list | None:
+        """``[("dense", self)]`` for :meth:`Layer._unchecked_step`; None where ``forward`` or
+        ``backward`` is overridden (that code then runs every step)."""
+        return [("dense", self)] if keeps_methods(self, Dense) else None
 
     def parameters(self) -> Iterator[Parameter]:
         yield self.W
