@@ -38,6 +38,7 @@ from . import losses as _losses
 from ._checks import as_float_array, check_finite
 from ._progress import progress_bar
 from .callbacks import History
+from .layers import _unchecked
 
 __all__ = ["train", "evaluate", "fold_output_layer", "check_targets", "count_correct", "task_of"]
 
@@ -173,7 +174,7 @@ def _without_checks(network, X, loss, optimizer, checked: tuple) -> tuple:
     After the first step of an epoch has passed every check, the later steps hand the
     network slices of the same rows (so the same type, dtype and width), and its layers'
     outputs keep their per-sample shapes. A network that offers an unchecked step
-    (:meth:`dlcourse.layers.base.Layer._unchecked_step`: a Sequential of Dense layers and
+    (:func:`dlcourse.layers._unchecked.unchecked_passes`: a Sequential of Dense layers and
     built-in activations), on rows that are a float array, then runs through it, and an
     optimizer with ``_unchecked_step`` (those of :mod:`dlcourse.optim`) updates without
     the per-parameter checks: the same arithmetic in the same order, so the same numbers
@@ -184,8 +185,7 @@ def _without_checks(network, X, loss, optimizer, checked: tuple) -> tuple:
     ``network.backward`` and that step's update through the checked ``step``, so the error
     a learner sees is the checked one. Anything else keeps ``checked``.
     """
-    offer = getattr(network, "_unchecked_step", None)
-    passes = offer() if offer is not None and type(X) is np.ndarray and X.dtype.kind == "f" else None
+    passes = _unchecked.unchecked_passes(network) if type(X) is np.ndarray and X.dtype.kind == "f" else None
     if passes is None:
         return checked
     run_forward, run_backward = passes

@@ -431,7 +431,7 @@ def test_the_generated_passes_are_compiled_once_per_chain_and_show_their_source(
     train.train(net, "cross_entropy_with_logits", optim.SGD(list(net.parameters()), lr=0.1), X, y,
                 epochs=4, batch_size=8, seed=0, progress=False)
     assert len(_unchecked._CODE) == before + 1 and shape in _unchecked._CODE
-    forward, backward = net._unchecked_step()
+    forward, backward = _unchecked.unchecked_passes(net)
     lines = linecache.getlines(forward.__code__.co_filename)
     assert lines and lines[0].startswith("def forward(x, training=True):")
     text = "".join(lines)
@@ -452,3 +452,50 @@ def test_the_generator_names_a_wrong_chain():
     assert _unchecked.source(("dense", "activation")).splitlines()[:4] == [
         "def forward(x, training=True):", "    w = W0.data", "    L0._cache = _new(DenseCache, (x, w))",
         "    x = x @ w"]
+
+
+class _Scale(L.Layer):
+    """A custom layer with its own unchecked step (the ARCHITECTURE.md extension point)."""
+
+    def __init__(self):
+        self.calls = {"forward": 0, "backward": 0, "fast_forward": 0, "fast_backward": 0}
+
+    def forward(self, x, training=True):
+        self.calls["forward"] += 1
+        return 2.0 * x
+
+    def backward(self, dout, need_dx=True):
+        self.calls["backward"] += 1
+        return 2.0 * dout
+
+    def _unchecked_step(self):
+        def forward(x):
+            self.calls["fast_forward"] += 1
+            return 2.0 * x
+
+        def backward(dout, need_dx):
+            self.calls["fast_backward"] += 1
+            return 2.0 * dout
+
+        return forward, backward
+
+
+def test_a_custom_layers_own_unchecked_step_joins_the_generated_chain(rng, monkeypatch):
+    """A layer that offers ``_unchecked_step`` (not parts) inside a Sequential is called through
+    the generated passes on the later steps, with the checked run's numbers."""
+    X, y = _data(rng, 40, 4, 3, "multiclass")
+    runs = []
+    for checked in (True, False):
+        if checked:
+            _checked_only(monkeypatch)
+        else:
+            monkeypatch.undo()
+        scale = _Scale()
+        net = Sequential([L.Dense(4, 5, seed=0), scale, L.ReLU(), L.Dense(5, 3, seed=1)])
+        train.train(net, "cross_entropy_with_logits", optim.SGD(list(net.parameters()), lr=0.1), X, y,
+                    epochs=2, batch_size=8, seed=0, progress=False)
+        runs.append(([p.data.copy() for p in net.parameters()], dict(scale.calls)))
+    (w_checked, calls_checked), (w_fast, calls_fast) = runs
+    assert all(np.array_equal(a, b) for a, b in zip(w_checked, w_fast))
+    assert calls_checked == {"forward": 10, "backward": 10, "fast_forward": 0, "fast_backward": 0}
+    assert calls_fast == {"forward": 2, "backward": 2, "fast_forward": 8, "fast_backward": 8}

@@ -38,11 +38,19 @@ from .activation import ActivationCache
 from .dense import DenseCache
 
 
+def unchecked_passes(layer) -> tuple | None:
+    """The generated ``(forward, backward)`` of ``layer``'s parts (:meth:`Layer._unchecked_parts`), or None."""
+    offer = getattr(layer, "_unchecked_parts", None)
+    parts = offer() if offer is not None else None
+    return passes(parts) if parts else None
+
+
 def passes(parts: list) -> tuple:
     """``(forward(x, training=True), backward(dout, need_dx=True))`` for the chain ``parts``.
 
-    ``parts`` is a non-empty list of ``("dense", layer)`` and ``("activation", layer)``
-    (see the module docstring). The parameters, the bias or its absence, and the
+    ``parts`` is a non-empty list of ``("dense", layer)``, ``("activation", layer)`` and
+    ``("passes", (forward, backward))`` (a layer's own unchecked step, called as it is; see the
+    module docstring). The parameters, the bias or its absence, and the
     activation's functions are read now, as the layers' own unchecked steps would
     capture them; the parameters' ``.data`` and ``.grad`` are read and written on each call.
     """
@@ -60,8 +68,11 @@ def passes(parts: list) -> tuple:
         elif kind == "activation":
             shape.append("activation")
             values += (layer, layer.fn._forward, layer.fn.vjp_from_output)
+        elif kind == "passes":  # a layer's own unchecked (forward, backward), called as they are
+            shape.append("passes")
+            values += tuple(layer)
         else:
-            raise ValueError(f"unknown part kind {kind!r} at position {i}; expected 'dense' or 'activation'")
+            raise ValueError(f"unknown part kind {kind!r} at position {i}; expected 'dense', 'activation' or 'passes'")
     code, keys = _compiled(tuple(shape))
     namespace = dict(zip(keys, values))
     namespace.update(_NAMES)
@@ -84,7 +95,7 @@ def _compiled(shape: tuple) -> tuple:
         keys = []
         for i, kind in enumerate(shape):
             keys += {"dense": (f"L{i}", f"W{i}", f"B{i}"), "dense-nobias": (f"L{i}", f"W{i}"),
-                     "activation": (f"L{i}", f"f{i}", f"df{i}")}[kind]
+                     "activation": (f"L{i}", f"f{i}", f"df{i}"), "passes": (f"F{i}", f"G{i}")}[kind]
         found = _CODE[shape] = compile(*_source(shape)), tuple(keys)
     return found
 
@@ -101,6 +112,9 @@ def _source(shape: tuple) -> tuple[str, str, str]:
                 forward.append(f"x += B{i}.data")
                 back.append(f"B{i}.grad = _sum(dout, axis=0)")
             back.append("return dout @ w.T if need_dx else None" if first else "dout = dout @ w.T")
+        elif kind == "passes":
+            forward.append(f"x = F{i}(x)")
+            back = [f"return G{i}(dout, need_dx)" if first else f"dout = G{i}(dout, True)"]
         else:
             forward += [f"a = f{i}(x)", f"L{i}._cache = _new(ActivationCache, (x, a))", "x = a"]
             back = [f"z, a = L{i}._cache", f"return df{i}(z, a, dout)" if first else f"dout = df{i}(z, a, dout)"]

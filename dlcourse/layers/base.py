@@ -57,24 +57,22 @@ class Layer:
         checked ``forward`` and ``backward`` has passed, the later steps of the epoch hand a
         layer arrays of the same type, dtype and per-sample shape, and a layer whose output
         depends on nothing else may then skip the checks and compute exactly what the
-        checked methods compute. They are generated from :meth:`_unchecked_parts`
-        (:func:`dlcourse.layers._unchecked.passes`); None where the layer has no parts.
-        """
-        parts = self._unchecked_parts()
-        if parts is None:
-            return None
-        global _passes
-        if _passes is None:  # imported on first use: the module imports the layers, which import this one
-            from ._unchecked import passes as _passes
-        return _passes(parts)
-
-    def _unchecked_parts(self) -> list | None:
-        """The layer as parts of a generated unchecked step (``[("dense", self)]``, ...), or None.
-
-        None (the default) keeps the checked methods on every step: a layer offers parts
-        only where its ``forward`` and ``backward`` are exactly those the parts stand for.
+        checked methods compute. None (the default) keeps the checked methods on every step.
+        ``Dense``, the activation layers and ``Sequential`` describe themselves as parts
+        instead (:meth:`_unchecked_parts`), from which the loop generates the passes.
         """
         return None
+
+    def _unchecked_parts(self) -> list | None:
+        """The layer as parts of a generated unchecked step, or None (see :mod:`dlcourse.layers._unchecked`).
+
+        By default ``[("passes", self._unchecked_step())]`` where the layer offers an unchecked
+        step of its own, else None (the checked methods then run on every step). A layer
+        offers ``[("dense", self)]`` or ``[("activation", self)]`` only where its ``forward``
+        and ``backward`` are exactly those the part stands for.
+        """
+        offer = self._unchecked_step()
+        return None if offer is None else [("passes", offer)]
 
     def __call__(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """Forward pass in evaluation mode (``training=False``) unless asked otherwise."""
@@ -82,10 +80,6 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
-
-
-#: :func:`dlcourse.layers._unchecked.passes`, once imported.
-_passes = None
 
 
 def keeps_methods(layer: Layer, cls: type) -> bool:
