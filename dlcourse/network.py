@@ -114,7 +114,7 @@ class Sequential(Layer):
         return dout
 
     def _unchecked_parts(self) -> list | None:
-        """Every layer's parts, in order (see :meth:`Layer._unchecked_step`), or None.
+        """Every layer's parts, in order (see :meth:`Layer._unchecked_parts`), or None.
 
         None when this object overrides ``forward`` or ``backward``, has no layers, or some
         layer offers none: the checked methods then run on every step.

@@ -83,7 +83,7 @@ def passes(parts: list) -> tuple:
 #: What every generated definition refers to besides the parts.
 _NAMES = {"_new": tuple.__new__, "_sum": np.add.reduce, "DenseCache": DenseCache, "ActivationCache": ActivationCache}
 
-#: ``(code, names of the parts' values)`` by chain shape (a tuple of "dense", "dense-nobias", "activation").
+#: ``(code, names of the parts' values)`` by chain shape (a tuple of "dense", "dense-nobias", "activation", "passes").
 _CODE: dict[tuple, tuple] = {}
 
 

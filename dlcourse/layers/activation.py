@@ -77,7 +77,7 @@ class Activation(Layer):
         return self.fn.vjp_from_output(z, cache.a, dout)
 
     def _unchecked_parts(self) -> list | None:
-        """``[("activation", self)]`` for :meth:`Layer._unchecked_step`, or None.
+        """``[("activation", self)]`` for :func:`dlcourse.layers._unchecked.passes`, or None.
 
         Only for a function of :mod:`dlcourse.activations` itself (element-wise, or softmax
         along an axis: the output has the input's shape on every step) that keeps the plain

@@ -149,7 +149,7 @@ class Dense(Layer):
         return dx
 
     def _unchecked_parts(self) -> list | None:
-        """``[("dense", self)]`` for :meth:`Layer._unchecked_step`; None where ``forward`` or
+        """``[("dense", self)]`` for :func:`dlcourse.layers._unchecked.passes`; None where ``forward`` or
         ``backward`` is overridden (that code then runs every step)."""
         return [("dense", self)] if keeps_methods(self, Dense) else None
 
